@@ -1,0 +1,28 @@
+import { z } from "zod";
+import { defineNode, requireInput } from "./graph/define-node";
+import { degradeRealEsrgan, realEsrganDegradeOptions } from "./image/degrade";
+import { bicubicDownscale } from "./image/resample";
+import { createRng } from "./image/rng";
+
+export const degradeNode = defineNode({
+  type: "degrade",
+  title: "Degrade",
+  category: "Degrade",
+  description: "Makes a low-resolution input from a clean photo: Real-ESRGAN second-order degradation, or MATLAB bicubic-down.",
+  params: realEsrganDegradeOptions.extend({
+    mode: z
+      .enum(["bicubic-down", "realesrgan"])
+      .default("bicubic-down")
+      .describe("bicubic-down: the classic SR benchmark LR; realesrgan: random blur, resize, noise and JPEG, twice"),
+    seed: z.number().int().min(0).max(2 ** 32 - 1).default(0).describe("Seed for every random choice: same seed, same bytes"),
+  }),
+  inputs: { image: { type: "image", label: "Image" } },
+  outputs: { image: { type: "image", label: "Low-res image" } },
+  async run({ inputs, params, ctx }) {
+    const image = requireInput(inputs, "image", "image");
+    if (params.mode === "bicubic-down") return { image: bicubicDownscale(image, params.scale) };
+    const result = await degradeRealEsrgan(image, params, createRng(params.seed), (img, quality) => ctx.host.jpegRoundTrip(img, quality), ctx.signal);
+    ctx.log(result.trace.join(", "));
+    return { image: result.image };
+  },
+});

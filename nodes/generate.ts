@@ -1,0 +1,166 @@
+import { z } from "zod";
+import {
+  defineNode,
+  type InferenceOptions,
+  type ModelInfo,
+  type OutputValues,
+  type RunContext,
+  throwIfAborted,
+} from "./graph/define-node";
+import type { TileSet } from "./graph/values";
+import { crop, cutTiles, stitchTiles } from "./image/tiling";
+import { createImage, type RgbImage } from "./image/types";
+
+/** Below this size a tile that runs out of memory is not split again. */
+const MIN_SPLIT_SIZE = 32;
+const SPLIT_OVERLAP = 8;
+
+export const generateNode = defineNode({
+  type: "generate",
+  title: "One-step generate",
+  category: "Generate",
+  description: "Runs a one-step super-resolution model (ONNX) on every tile, or on a whole image, in batches.",
+  params: z.object({
+    model: z.string().min(1).max(120).default("esrgan-thick-x4").describe("Model id (see the models list)"),
+    batchSize: z.number().int().min(1).max(32).default(1).describe("Tiles per inference call"),
+    provider: z.enum(["cpu", "cuda", "webgpu"]).default("cpu").describe("ONNX Runtime execution provider"),
+    onMissingProvider: z
+      .enum(["fallback-cpu", "error"])
+      .default("fallback-cpu")
+      .describe("When the provider is not available: run on CPU with a note, or fail"),
+  }),
+  inputs: {
+    tiles: { type: "tiles", label: "Tiles", optional: true },
+    image: { type: "image", label: "Image", optional: true },
+  },
+  outputs: {
+    tiles: { type: "tiles", label: "Tiles" },
+    image: { type: "image", label: "Image" },
+  },
+  check: ({ connected, consumed }) => {
+    const problems: string[] = [];
+    if (connected.has("tiles") === connected.has("image")) problems.push("connect exactly one input: tiles or image");
+    for (const port of ["tiles", "image"]) {
+      if (consumed.has(port) && !connected.has(port)) problems.push(`output "${port}" is used but input "${port}" is not connected`);
+    }
+    return problems;
+  },
+  async run({ inputs, params, ctx }): Promise<OutputValues> {
+    const model = await ctx.host.describeModel(params.model);
+    const options: InferenceOptions = { provider: params.provider, onMissingProvider: params.onMissingProvider, signal: ctx.signal, log: ctx.log };
+    if (inputs.image) {
+      ctx.progress(0, 1);
+      const [image] = await upscaleBatch([inputs.image as RgbImage], model, options, ctx);
+      ctx.progress(1, 1);
+      return { image };
+    }
+    return { tiles: await upscaleTiles(inputs.tiles as TileSet, model, params.batchSize, options, ctx) };
+  },
+});
+
+async function upscaleTiles(set: TileSet, model: ModelInfo, batchSize: number, options: InferenceOptions, ctx: RunContext): Promise<TileSet> {
+  const results: RgbImage[] = new Array(set.tiles.length);
+  ctx.progress(0, set.tiles.length);
+  for (let start = 0; start < set.tiles.length; start += batchSize) {
+    throwIfAborted(ctx.signal);
+    const batch = set.tiles.slice(start, start + batchSize).map((tile) => tile.image);
+    const upscaled = await upscaleBatch(batch, model, options, ctx);
+    upscaled.forEach((image, i) => (results[start + i] = image));
+    ctx.progress(Math.min(start + batchSize, set.tiles.length), set.tiles.length);
+  }
+  return {
+    grid: { ...set.grid, scale: set.grid.scale * model.scale },
+    tiles: set.tiles.map((tile, i) => ({ ...tile, image: results[i] })),
+  };
+}
+
+/** One inference call for equal-size images; out of memory: one at a time, then each at half size. */
+async function upscaleBatch(images: RgbImage[], model: ModelInfo, options: InferenceOptions, ctx: RunContext): Promise<RgbImage[]> {
+  try {
+    return await infer(images, model, options, ctx);
+  } catch (error) {
+    if (!isOutOfMemory(error)) throw error;
+    if (images.length > 1) {
+      ctx.log(`batch of ${images.length} ran out of memory; running its tiles one at a time`);
+      const results: RgbImage[] = [];
+      for (const image of images) results.push(...(await upscaleBatch([image], model, options, ctx)));
+      return results;
+    }
+    return [await upscaleInHalves(images[0], model, options, ctx, error)];
+  }
+}
+
+async function upscaleInHalves(image: RgbImage, model: ModelInfo, options: InferenceOptions, ctx: RunContext, cause: unknown): Promise<RgbImage> {
+  const half = (length: number) => Math.ceil(length / 2) + SPLIT_OVERLAP;
+  if (Math.max(image.width, image.height) <= MIN_SPLIT_SIZE) {
+    throw new Error(`out of memory even on a ${image.width}x${image.height} tile (${messageOf(cause)})`);
+  }
+  ctx.log(`a ${image.width}x${image.height} tile ran out of memory; retried at ${half(image.width)}x${half(image.height)}`);
+  const parts = cutTiles(image, half(image.width), half(image.height), SPLIT_OVERLAP);
+  const tiles = [];
+  for (const tile of parts.tiles) tiles.push({ ...tile, image: (await upscaleBatch([tile.image], model, options, ctx))[0] });
+  return stitchTiles({ grid: { ...parts.grid, scale: model.scale }, tiles }, "cosine");
+}
+
+function isOutOfMemory(error: unknown): boolean {
+  return /out of memory|failed to allocate|bad_alloc|\bOOM\b/i.test(messageOf(error));
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Packs images into the model's layout and range, runs it, and unpacks to 0..1 RGB CHW. */
+async function infer(images: RgbImage[], model: ModelInfo, options: InferenceOptions, ctx: RunContext): Promise<RgbImage[]> {
+  const { width, height } = images[0];
+  const multiple = model.sizeMultiple;
+  const paddedW = Math.ceil(width / multiple) * multiple;
+  const paddedH = Math.ceil(height / multiple) * multiple;
+  const [lo, hi] = model.valueRange;
+  const plane = paddedW * paddedH;
+  const input = new Float32Array(images.length * 3 * plane);
+  images.forEach((source, n) => {
+    const image = paddedW === width && paddedH === height ? source : padEdge(source, paddedW, paddedH);
+    const base = n * 3 * plane;
+    for (let c = 0; c < 3; c++) {
+      for (let i = 0; i < plane; i++) {
+        const value = image.data[c * plane + i] * (hi - lo) + lo;
+        input[model.layout === "NCHW" ? base + c * plane + i : base + i * 3 + c] = value;
+      }
+    }
+  });
+  const dims = model.layout === "NCHW" ? [images.length, 3, paddedH, paddedW] : [images.length, paddedH, paddedW, 3];
+  const output = await ctx.host.infer(model.id, { data: input, dims }, options);
+  const [outH, outW] = model.layout === "NCHW" ? output.dims.slice(2) : output.dims.slice(1, 3);
+  if (outW !== paddedW * model.scale || outH !== paddedH * model.scale) {
+    throw new Error(`model ${model.id} returned ${outW}x${outH} for a ${paddedW}x${paddedH} input; expected x${model.scale}`);
+  }
+  const outPlane = outW * outH;
+  const inv = 1 / (hi - lo);
+  return images.map((_, n) => {
+    const image = createImage(outW, outH);
+    const base = n * 3 * outPlane;
+    for (let c = 0; c < 3; c++) {
+      for (let i = 0; i < outPlane; i++) {
+        const raw = output.data[model.layout === "NCHW" ? base + c * outPlane + i : base + i * 3 + c];
+        const value = (raw - lo) * inv;
+        image.data[c * outPlane + i] = value < 0 ? 0 : value > 1 ? 1 : value;
+      }
+    }
+    return paddedW === width && paddedH === height ? image : crop(image, 0, 0, width * model.scale, height * model.scale);
+  });
+}
+
+/** Pads right and bottom by repeating the edge pixels, up to a model's size multiple. */
+function padEdge(image: RgbImage, width: number, height: number): RgbImage {
+  const out = createImage(width, height);
+  for (let c = 0; c < 3; c++) {
+    for (let y = 0; y < height; y++) {
+      const sy = Math.min(y, image.height - 1);
+      for (let x = 0; x < width; x++) {
+        out.data[c * width * height + y * width + x] = image.data[c * image.width * image.height + sy * image.width + Math.min(x, image.width - 1)];
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,139 @@
+import type { z } from "zod";
+import type { RgbImage } from "../image/types";
+import type { PortType, PortValue, PortValues } from "./values";
+
+export interface PortSpec {
+  type: PortType;
+  label: string;
+  /** An input that may stay unconnected. */
+  optional?: boolean;
+  /** A container's handle on the inside, wired to the nodes it contains (a loop's body-in / body-out). */
+  internal?: boolean;
+}
+export type Ports = Record<string, PortSpec>;
+
+export type NodeCategory = "Input/Output" | "Degrade" | "Tiling" | "Generate" | "Transform" | "Control" | "Evaluate";
+
+export type ExecutionProvider = "cpu" | "cuda" | "webgpu";
+
+/** What the engine knows about a model; the server's model registry supplies it. */
+export interface ModelInfo {
+  id: string;
+  title: string;
+  scale: number;
+  layout: "NCHW" | "NHWC";
+  valueRange: [number, number];
+  sizeMultiple: number;
+  speedClass: "fast" | "balanced" | "quality";
+}
+
+export interface Tensor {
+  data: Float32Array;
+  dims: number[];
+}
+
+export interface InferenceOptions {
+  provider: ExecutionProvider;
+  /** What to do when the provider is not available here: run on CPU with a logged note, or fail. */
+  onMissingProvider: "fallback-cpu" | "error";
+  signal?: AbortSignal;
+  log?: (message: string) => void;
+}
+
+export interface MetricRecord {
+  nodeId: string;
+  label: string;
+  psnr: number;
+  ssim: number;
+  width: number;
+  height: number;
+  shave: number;
+}
+
+export interface SaveOptions {
+  format: "png" | "jpeg" | "webp";
+  quality: number;
+}
+
+/**
+ * Server-side powers a node may use. nodes/ never imports sharp or onnxruntime: the host that runs a graph
+ * (CLI, server queue, tests) provides these.
+ */
+export interface RunHost {
+  loadInput(name: string): Promise<{ image: RgbImage; notes: string[] }>;
+  saveOutput(name: string, image: RgbImage, options: SaveOptions): Promise<void>;
+  /** Identity of a run input's content (e.g. its sha256), so the cache notices a changed input file. */
+  inputKey(name: string): Promise<string>;
+  jpegRoundTrip(image: RgbImage, quality: number): Promise<RgbImage>;
+  describeModel(id: string): Promise<ModelInfo>;
+  infer(modelId: string, input: Tensor, options: InferenceOptions): Promise<Tensor>;
+  reportMetric(record: MetricRecord): void;
+}
+
+/** Runs a container's body once: the value given to its body-in handle in, what reaches body-out back. */
+export type BodyRunner = (input: PortValue, iteration: number, signal: AbortSignal) => Promise<PortValue>;
+
+export interface RunContext {
+  nodeId: string;
+  host: RunHost;
+  signal: AbortSignal;
+  progress(done: number, total: number): void;
+  log(message: string): void;
+  /** Present for container nodes only. */
+  body?: BodyRunner;
+}
+
+export type InputValues = Partial<Record<string, PortValue>>;
+export type OutputValues = Record<string, PortValue>;
+
+export interface NodeDefinition<Schema extends z.ZodObject = z.ZodObject> {
+  type: string;
+  title: string;
+  category: NodeCategory;
+  description: string;
+  params: Schema;
+  inputs: Ports | ((params: z.output<Schema>) => Ports);
+  outputs: Ports | ((params: z.output<Schema>) => Ports);
+  /** Containers (loop) hold child nodes, run through ctx.body. */
+  container?: boolean;
+  /** Writes outside the graph (files, metrics): always runs, never served from the cache. */
+  sideEffect?: boolean;
+  /** Extra identity for the cache signature beyond type, params and inputs (e.g. the content of a run input). */
+  identify?: (args: { params: z.output<Schema>; host: RunHost }) => Promise<string>;
+  /** Problems that depend on which inputs are wired, e.g. "connect exactly one of image or tiles". */
+  check?: (args: { params: z.output<Schema>; connected: ReadonlySet<string>; consumed: ReadonlySet<string> }) => string[];
+  /** Must not mutate its inputs: they may be shared with the cache and other consumers. */
+  run(args: { inputs: InputValues; params: z.output<Schema>; ctx: RunContext }): Promise<OutputValues>;
+}
+
+export type AnyNodeDefinition = NodeDefinition<z.ZodObject>;
+
+export function defineNode<Schema extends z.ZodObject>(definition: NodeDefinition<Schema>): NodeDefinition<Schema> {
+  return definition;
+}
+
+export function inputPorts(definition: AnyNodeDefinition, params: Record<string, unknown>): Ports {
+  return typeof definition.inputs === "function" ? definition.inputs(params) : definition.inputs;
+}
+
+export function outputPorts(definition: AnyNodeDefinition, params: Record<string, unknown>): Ports {
+  return typeof definition.outputs === "function" ? definition.outputs(params) : definition.outputs;
+}
+
+/** Typed access to an input the engine has checked is present. */
+export function requireInput<T extends PortType>(inputs: InputValues, name: string, _type: T): PortValues[T] {
+  const value = inputs[name];
+  if (value === undefined) throw new Error(`input "${name}" is not connected`);
+  return value as PortValues[T];
+}
+
+export class CanceledError extends Error {
+  constructor() {
+    super("run canceled");
+    this.name = "CanceledError";
+  }
+}
+
+export function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw new CanceledError();
+}

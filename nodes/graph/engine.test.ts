@@ -1,0 +1,129 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { FakeHost, maxAbsDifference, nearestUpscale } from "../../fixtures/fake-host";
+import { loadPhoto } from "../../fixtures/photos";
+import { nodeRegistry } from "../index";
+import { builtInTemplates } from "../templates/index";
+import { MemoryNodeCache } from "./cache";
+import { CanceledError } from "./define-node";
+import { executeGraph, NodeRunError } from "./engine";
+import type { EngineEvent } from "./events";
+import type { Graph } from "./schema";
+
+function template(id: string, model = "nearest-x2"): Graph {
+  const graph = structuredClone(builtInTemplates.find((t) => t.id === id)!.graph);
+  for (const node of graph.nodes) if (node.type === "generate") node.params.model = model;
+  return graph;
+}
+
+function setParam(graph: Graph, nodeId: string, param: string, value: unknown): Graph {
+  const copy = structuredClone(graph);
+  copy.nodes.find((node) => node.id === nodeId)!.params[param] = value;
+  return copy;
+}
+
+test("runs chunk -> generate -> stitch in order with progress, on a real photo", async () => {
+  const photo = await loadPhoto("chelsea.png");
+  const host = new FakeHost({ inputs: { input: photo } });
+  const events: EngineEvent[] = [];
+  const result = await executeGraph(template("x4-chunked"), { registry: nodeRegistry, host, onEvent: (e) => events.push(e) });
+  assert.ok(maxAbsDifference(host.saved.get("output")!, nearestUpscale(photo, 2)) < 1e-6);
+  assert.deepEqual(result.nodes.map((n) => n.id), ["load", "chunk", "generate", "stitch", "save"]);
+  const started = events.filter((e) => e.type === "node-started").map((e) => (e as { nodeId: string }).nodeId);
+  assert.deepEqual(started, ["load", "chunk", "generate", "stitch", "save"]);
+  const progress = events.filter((e) => e.type === "node-progress" && e.nodeId === "generate") as Extract<EngineEvent, { type: "node-progress" }>[];
+  assert.equal(progress.at(-1)!.done, 12);
+  assert.equal(progress.at(-1)!.total, 12);
+  assert.equal(host.inferCalls.length, 12);
+});
+
+test("a re-run only executes the changed node and what is downstream of it", async () => {
+  const photo = await loadPhoto("coffee.png", { left: 0, top: 0, width: 300, height: 200 });
+  const host = new FakeHost({ inputs: { input: photo } });
+  const cache = new MemoryNodeCache();
+  const ran = async (graph: Graph) => {
+    const events: EngineEvent[] = [];
+    await executeGraph(graph, { registry: nodeRegistry, host, cache, onEvent: (e) => events.push(e) });
+    return events.filter((e) => e.type === "node-started").map((e) => (e as { nodeId: string }).nodeId);
+  };
+  const graph = template("x4-chunked");
+  assert.deepEqual(await ran(graph), ["load", "chunk", "generate", "stitch", "save"]);
+  assert.deepEqual(await ran(graph), ["save"], "unchanged: only the side effect runs again");
+  assert.deepEqual(await ran(setParam(graph, "stitch", "blend", "linear")), ["stitch", "save"]);
+  assert.deepEqual(await ran(setParam(graph, "chunk", "tileSize", 96)), ["chunk", "generate", "stitch", "save"]);
+  assert.ok(maxAbsDifference(host.saved.get("output")!, nearestUpscale(photo, 2)) < 1e-6);
+});
+
+test("cancel stops within one tile and saves nothing", async () => {
+  const photo = await loadPhoto("astronaut.png");
+  const host = new FakeHost({ inputs: { input: photo }, inferDelayMs: 40 });
+  const controller = new AbortController();
+  const events: EngineEvent[] = [];
+  const run = executeGraph(template("x4-chunked"), {
+    registry: nodeRegistry,
+    host,
+    signal: controller.signal,
+    onEvent: (event) => {
+      events.push(event);
+      if (event.type === "node-progress" && event.nodeId === "generate" && event.done === 3) controller.abort();
+    },
+  });
+  await assert.rejects(run, CanceledError);
+  assert.ok(host.inferCalls.length <= 4, `${host.inferCalls.length} tiles ran after cancel at 3`);
+  assert.equal(host.saved.size, 0);
+  assert.ok(events.some((e) => e.type === "node-canceled" && e.nodeId === "generate"));
+});
+
+test("a tile that runs out of memory is retried at half size, with the same result", async () => {
+  const photo = await loadPhoto("rocket.jpg", { left: 200, top: 100, width: 200, height: 150 });
+  const host = new FakeHost({ inputs: { input: photo }, oomAbovePixels: 48 * 48 });
+  const logs: string[] = [];
+  const graph = setParam(template("x4-chunked"), "generate", "batchSize", 2);
+  await executeGraph(graph, { registry: nodeRegistry, host, onEvent: (e) => e.type === "node-log" && logs.push(e.message) });
+  assert.ok(maxAbsDifference(host.saved.get("output")!, nearestUpscale(photo, 2)) < 1e-6);
+  assert.ok(logs.some((m) => /batch of 2 ran out of memory/.test(m)), logs.join("\n"));
+  assert.ok(logs.some((m) => /a 128x128 tile ran out of memory; retried at 72x72/.test(m)), logs.join("\n"));
+  assert.ok(logs.some((m) => /a 72x72 tile ran out of memory; retried at 44x44/.test(m)), logs.join("\n"));
+});
+
+test("loop repeat runs its body twice; loop map runs it per tile", async () => {
+  const photo = await loadPhoto("grace_hopper.jpg", { left: 100, top: 100, width: 120, height: 90 });
+  const host = new FakeHost({ inputs: { input: photo } });
+  const events: EngineEvent[] = [];
+  await executeGraph(template("x16-loop"), { registry: nodeRegistry, host, onEvent: (e) => events.push(e) });
+  assert.ok(maxAbsDifference(host.saved.get("output")!, nearestUpscale(photo, 4)) < 1e-6);
+  const passes = events.filter((e) => e.type === "node-started" && e.nodeId === "generate").map((e) => (e as { iteration?: number }).iteration);
+  assert.deepEqual(passes, [0, 1]);
+
+  const map: Graph = {
+    version: 1,
+    nodes: [
+      { id: "load", type: "load-image", params: {}, position: { x: 0, y: 0 } },
+      { id: "chunk", type: "chunk", params: { tileSize: 48, overlap: 8 }, position: { x: 0, y: 0 } },
+      { id: "each", type: "loop", params: { mode: "map" }, position: { x: 0, y: 0 } },
+      { id: "generate", type: "generate", params: { model: "nearest-x3" }, position: { x: 0, y: 0 }, parentId: "each" },
+      { id: "stitch", type: "stitch", params: {}, position: { x: 0, y: 0 } },
+      { id: "save", type: "save-image", params: {}, position: { x: 0, y: 0 } },
+    ],
+    edges: [
+      { id: "a", source: "load", sourceHandle: "image", target: "chunk", targetHandle: "image" },
+      { id: "b", source: "chunk", sourceHandle: "tiles", target: "each", targetHandle: "tiles" },
+      { id: "c", source: "each", sourceHandle: "body-in", target: "generate", targetHandle: "image" },
+      { id: "d", source: "generate", sourceHandle: "image", target: "each", targetHandle: "body-out" },
+      { id: "e", source: "each", sourceHandle: "tiles", target: "stitch", targetHandle: "tiles" },
+      { id: "f", source: "stitch", sourceHandle: "image", target: "save", targetHandle: "image" },
+    ],
+  };
+  await executeGraph(map, { registry: nodeRegistry, host });
+  assert.ok(maxAbsDifference(host.saved.get("output")!, nearestUpscale(photo, 3)) < 1e-6);
+});
+
+test("a failing node is named in the error and in a node-failed event", async () => {
+  const photo = await loadPhoto("chelsea.png", { left: 0, top: 0, width: 64, height: 64 });
+  const host = new FakeHost({ inputs: { input: photo } });
+  const events: EngineEvent[] = [];
+  const run = executeGraph(template("x4-chunked", "no-such-model"), { registry: nodeRegistry, host, onEvent: (e) => events.push(e) });
+  await assert.rejects(run, (error: unknown) => error instanceof NodeRunError && error.nodeId === "generate" && /unknown model "no-such-model"/.test(error.message));
+  assert.ok(events.some((e) => e.type === "node-failed" && e.nodeId === "generate"));
+  assert.equal(host.saved.size, 0);
+});

@@ -1,0 +1,292 @@
+import {
+  type AnyNodeDefinition,
+  type BodyRunner,
+  CanceledError,
+  type InputValues,
+  inputPorts,
+  type OutputValues,
+  outputPorts,
+  type RunHost,
+} from "./define-node";
+import type { NodeCache } from "./cache";
+import type { EngineListener } from "./events";
+import type { Graph, GraphEdge, GraphNode } from "./schema";
+import { checkGraph, type NodeRegistry, resolveParams } from "./validate";
+import type { PortValue } from "./values";
+
+export interface EngineOptions {
+  registry: NodeRegistry;
+  host: RunHost;
+  signal?: AbortSignal;
+  onEvent?: EngineListener;
+  /** Keeps outputs across runs so a re-run only executes what changed. */
+  cache?: NodeCache;
+  /** How many independent nodes of one scope may run at once. */
+  concurrency?: number;
+}
+
+export interface NodeTiming {
+  id: string;
+  type: string;
+  ms: number;
+  cached: boolean;
+  runs: number;
+}
+
+export interface EngineResult {
+  nodes: NodeTiming[];
+  totalMs: number;
+}
+
+/** A failure inside one node, carrying that node's id. */
+export class NodeRunError extends Error {
+  constructor(
+    readonly nodeId: string,
+    readonly nodeType: string,
+    message: string,
+  ) {
+    super(`node "${nodeId}" (${nodeType}): ${message}`);
+    this.name = "NodeRunError";
+  }
+}
+
+interface Source {
+  node: string;
+  handle: string;
+}
+
+interface Compiled {
+  nodes: Map<string, GraphNode>;
+  definitions: Map<string, AnyNodeDefinition>;
+  params: Map<string, Record<string, unknown>>;
+  /** node id -> input port -> where its value comes from */
+  sources: Map<string, Map<string, Source>>;
+  /** scope (container id, "" for the top level) -> its nodes */
+  scopes: Map<string, GraphNode[]>;
+  /** container id -> the source feeding its internal body-out handle */
+  bodyResult: Map<string, Source>;
+  /** node id -> the output ports something reads */
+  consumed: Map<string, Set<string>>;
+}
+
+function compile(graph: Graph, registry: NodeRegistry): Compiled {
+  const compiled: Compiled = {
+    nodes: new Map(graph.nodes.map((node) => [node.id, node])),
+    definitions: new Map(),
+    params: new Map(),
+    sources: new Map(),
+    scopes: new Map(),
+    bodyResult: new Map(),
+    consumed: new Map(),
+  };
+  for (const node of graph.nodes) {
+    const definition = registry.get(node.type)!;
+    compiled.definitions.set(node.id, definition);
+    compiled.params.set(node.id, resolveParams(definition, node.params));
+    compiled.sources.set(node.id, new Map());
+    compiled.consumed.set(node.id, new Set());
+    const scope = node.parentId ?? "";
+    compiled.scopes.set(scope, [...(compiled.scopes.get(scope) ?? []), node]);
+  }
+  for (const edge of graph.edges) {
+    const target = compiled.nodes.get(edge.target)!;
+    const port = inputPorts(compiled.definitions.get(target.id)!, compiled.params.get(target.id)!)[edge.targetHandle];
+    const source = { node: edge.source, handle: edge.sourceHandle };
+    compiled.consumed.get(edge.source)!.add(edge.sourceHandle);
+    if (port.internal) compiled.bodyResult.set(target.id, source);
+    else compiled.sources.get(target.id)!.set(edge.targetHandle, source);
+  }
+  return compiled;
+}
+
+/**
+ * Runs a validated graph: nodes in dependency order (up to `concurrency` at once), containers running their
+ * body through ctx.body, outputs freed as soon as every consumer has them, cached by signature when a cache
+ * is given. Throws NodeRunError (with the node id) or CanceledError.
+ */
+export async function executeGraph(input: unknown, options: EngineOptions): Promise<EngineResult> {
+  const graph = checkGraph(input, options.registry);
+  const compiled = compile(graph, options.registry);
+  const started = performance.now();
+  const timings = new Map<string, NodeTiming>();
+  const emit: EngineListener = options.onEvent ?? (() => {});
+  const concurrency = Math.max(1, options.concurrency ?? 1);
+  const signatures = options.cache ? await computeSignatures(graph, compiled, options.host) : undefined;
+
+  const record = (node: GraphNode, ms: number, cached: boolean) => {
+    const timing = timings.get(node.id) ?? { id: node.id, type: node.type, ms: 0, cached: true, runs: 0 };
+    timing.ms += ms;
+    timing.cached &&= cached;
+    timing.runs += 1;
+    timings.set(node.id, timing);
+  };
+
+  async function runScope(scope: string, seed: PortValue | undefined, iteration: number | undefined, outerSignal: AbortSignal): Promise<Map<string, OutputValues>> {
+    const members = compiled.scopes.get(scope) ?? [];
+    const memberIds = new Set(members.map((node) => node.id));
+    const outputs = new Map<string, OutputValues>();
+    const waitingOn = new Map<string, number>();
+    const consumers = new Map<string, string[]>();
+    const unreadBy = new Map<string, number>();
+    for (const node of members) {
+      const upstream = [...compiled.sources.get(node.id)!.values()].filter((source) => memberIds.has(source.node));
+      waitingOn.set(node.id, new Set(upstream.map((source) => source.node)).size);
+      for (const source of new Set(upstream.map((s) => s.node))) {
+        consumers.set(source, [...(consumers.get(source) ?? []), node.id]);
+      }
+    }
+    for (const node of members) unreadBy.set(node.id, consumers.get(node.id)?.length ?? 0);
+    const keep = scope ? compiled.bodyResult.get(scope)?.node : undefined;
+
+    const failure = new AbortController();
+    const signal = AbortSignal.any([outerSignal, failure.signal]);
+    const valueOf = (source: Source): PortValue => {
+      if (source.node === scope) return seed!;
+      return outputs.get(source.node)![source.handle];
+    };
+
+    const runOne = async (node: GraphNode) => {
+      if (signal.aborted) throw new CanceledError();
+      const inputs: InputValues = {};
+      for (const [port, source] of compiled.sources.get(node.id)!) inputs[port] = valueOf(source);
+      outputs.set(node.id, await runNode(node, inputs, signal, iteration));
+      for (const source of new Set([...compiled.sources.get(node.id)!.values()].map((s) => s.node))) {
+        if (!memberIds.has(source)) continue;
+        const left = unreadBy.get(source)! - 1;
+        unreadBy.set(source, left);
+        if (left === 0 && source !== keep) outputs.delete(source);
+      }
+      if (unreadBy.get(node.id) === 0 && node.id !== keep) outputs.delete(node.id);
+    };
+
+    const ready = members.filter((node) => waitingOn.get(node.id) === 0);
+    const running = new Map<string, Promise<string>>();
+    let firstError: unknown;
+    while ((ready.length && firstError === undefined) || running.size) {
+      while (ready.length && running.size < concurrency && firstError === undefined) {
+        const node = ready.shift()!;
+        running.set(
+          node.id,
+          runOne(node).then(
+            () => node.id,
+            (error) => {
+              firstError ??= error;
+              failure.abort();
+              return node.id;
+            },
+          ),
+        );
+      }
+      const finished = await Promise.race(running.values());
+      running.delete(finished);
+      if (firstError !== undefined) continue;
+      for (const consumer of consumers.get(finished) ?? []) {
+        const left = waitingOn.get(consumer)! - 1;
+        waitingOn.set(consumer, left);
+        if (left === 0) ready.push(compiled.nodes.get(consumer)!);
+      }
+    }
+    if (firstError !== undefined) throw outerSignal.aborted ? new CanceledError() : firstError;
+    return outputs;
+  }
+
+  async function runNode(node: GraphNode, inputs: InputValues, signal: AbortSignal, iteration: number | undefined): Promise<OutputValues> {
+    const definition = compiled.definitions.get(node.id)!;
+    const params = compiled.params.get(node.id)!;
+    const signature = iteration === undefined ? signatures?.get(node.id) : undefined;
+    if (signature && !definition.sideEffect) {
+      const hit = options.cache!.get(signature);
+      if (hit) {
+        emit({ type: "node-finished", nodeId: node.id, ms: 0, cached: true });
+        record(node, 0, true);
+        return hit;
+      }
+    }
+    emit({ type: "node-started", nodeId: node.id, nodeType: node.type, iteration });
+    const t0 = performance.now();
+    const body: BodyRunner | undefined = definition.container
+      ? async (value, bodyIteration, bodySignal) => {
+          const result = compiled.bodyResult.get(node.id)!;
+          const bodyOutputs = await runScope(node.id, value, bodyIteration, bodySignal);
+          return bodyOutputs.get(result.node)![result.handle];
+        }
+      : undefined;
+    let outputs: OutputValues;
+    try {
+      outputs = await definition.run({
+        inputs,
+        params,
+        ctx: {
+          nodeId: node.id,
+          host: options.host,
+          signal,
+          progress: (done, total) => emit({ type: "node-progress", nodeId: node.id, done, total }),
+          log: (message) => emit({ type: "node-log", nodeId: node.id, message }),
+          body,
+        },
+      });
+      if (signal.aborted) throw new CanceledError();
+    } catch (error) {
+      if (error instanceof CanceledError || signal.aborted) {
+        emit({ type: "node-canceled", nodeId: node.id });
+        throw new CanceledError();
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      emit({ type: "node-failed", nodeId: node.id, message });
+      throw error instanceof NodeRunError ? error : new NodeRunError(node.id, node.type, message);
+    }
+    for (const name of compiled.consumed.get(node.id)!) {
+      if (!outputPorts(definition, params)[name].internal && outputs[name] === undefined) {
+        const error = new NodeRunError(node.id, node.type, `produced no value for output "${name}"`);
+        emit({ type: "node-failed", nodeId: node.id, message: error.message });
+        throw error;
+      }
+    }
+    const ms = performance.now() - t0;
+    emit({ type: "node-finished", nodeId: node.id, ms, cached: false, iteration });
+    record(node, ms, false);
+    if (signature && !definition.sideEffect) options.cache!.set(signature, outputs);
+    return outputs;
+  }
+
+  await runScope("", undefined, undefined, options.signal ?? new AbortController().signal);
+  return {
+    nodes: graph.nodes.filter((node) => timings.has(node.id)).map((node) => timings.get(node.id)!),
+    totalMs: performance.now() - started,
+  };
+}
+
+/** Top-level signatures: a node's type, params and identity, its inputs' signatures, and a container's body. */
+async function computeSignatures(graph: Graph, compiled: Compiled, host: RunHost): Promise<Map<string, string>> {
+  const signatures = new Map<string, string>();
+  const bodyOf = (containerId: string): unknown => {
+    const members = compiled.scopes.get(containerId) ?? [];
+    const ids = new Set(members.map((node) => node.id));
+    return {
+      nodes: members.map((node) => ({ id: node.id, type: node.type, params: compiled.params.get(node.id), body: compiled.definitions.get(node.id)!.container ? bodyOf(node.id) : undefined })),
+      edges: graph.edges.filter((edge: GraphEdge) => ids.has(edge.source) || ids.has(edge.target)).map((edge) => [edge.source, edge.sourceHandle, edge.target, edge.targetHandle]),
+    };
+  };
+  const visit = async (node: GraphNode): Promise<string> => {
+    const known = signatures.get(node.id);
+    if (known) return known;
+    const definition = compiled.definitions.get(node.id)!;
+    const params = compiled.params.get(node.id)!;
+    const inputs: Record<string, string> = {};
+    for (const [port, source] of compiled.sources.get(node.id)!) {
+      inputs[port] = `${await visit(compiled.nodes.get(source.node)!)}:${source.handle}`;
+    }
+    const identity = definition.identify ? await definition.identify({ params, host }) : undefined;
+    const body = definition.container ? bodyOf(node.id) : undefined;
+    const signature = await sha256(JSON.stringify({ type: node.type, params, inputs, identity, body }));
+    signatures.set(node.id, signature);
+    return signature;
+  };
+  for (const node of compiled.scopes.get("") ?? []) await visit(node);
+  return signatures;
+}
+
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
+}

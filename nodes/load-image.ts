@@ -1,0 +1,24 @@
+import { z } from "zod";
+import { defineNode } from "./graph/define-node";
+
+export const loadImageNode = defineNode({
+  type: "load-image",
+  title: "Load image",
+  category: "Input/Output",
+  description: "Reads one of the run's input images (PNG, JPEG, WebP...) as 8-bit RGB, EXIF orientation applied.",
+  params: z.object({
+    input: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,40}$/, "input names use letters, digits, '_' and '-'")
+      .default("input")
+      .describe("Name of the run input this node reads"),
+  }),
+  inputs: {},
+  outputs: { image: { type: "image", label: "Image" } },
+  identify: ({ params, host }) => host.inputKey(params.input),
+  async run({ params, ctx }) {
+    const { image, notes } = await ctx.host.loadInput(params.input);
+    for (const note of notes) ctx.log(note);
+    return { image };
+  },
+});

@@ -1,0 +1,70 @@
+import { z } from "zod";
+import { defineNode, type OutputValues, type Ports, requireInput, type RunContext, throwIfAborted } from "./graph/define-node";
+import type { Tile, TileSet } from "./graph/values";
+import type { RgbImage } from "./image/types";
+
+const repeatPorts: { inputs: Ports; outputs: Ports } = {
+  inputs: {
+    image: { type: "image", label: "Image" },
+    "body-out": { type: "image", label: "Body result", internal: true },
+  },
+  outputs: {
+    image: { type: "image", label: "Image" },
+    "body-in": { type: "image", label: "Body input", internal: true },
+  },
+};
+
+const mapPorts: { inputs: Ports; outputs: Ports } = {
+  inputs: {
+    tiles: { type: "tiles", label: "Tiles" },
+    "body-out": { type: "image", label: "Tile result", internal: true },
+  },
+  outputs: {
+    tiles: { type: "tiles", label: "Tiles" },
+    "body-in": { type: "image", label: "One tile", internal: true },
+  },
+};
+
+export const loopNode = defineNode({
+  type: "loop",
+  title: "Loop",
+  category: "Control",
+  description: "Container: repeats its body N times (each pass feeds the next) or maps it over every tile.",
+  params: z.object({
+    mode: z.enum(["repeat", "map"]).default("repeat").describe("repeat: run the body N times in a row; map: run it once per tile"),
+    times: z.number().int().min(1).max(8).default(2).describe("How many times to repeat (repeat mode)"),
+  }),
+  inputs: (params) => (params.mode === "map" ? mapPorts.inputs : repeatPorts.inputs),
+  outputs: (params) => (params.mode === "map" ? mapPorts.outputs : repeatPorts.outputs),
+  container: true,
+  async run({ inputs, params, ctx }): Promise<OutputValues> {
+    return params.mode === "repeat"
+      ? { image: await repeat(requireInput(inputs, "image", "image"), params.times, ctx) }
+      : { tiles: await mapTiles(requireInput(inputs, "tiles", "tiles"), ctx) };
+  },
+});
+
+async function repeat(image: RgbImage, times: number, ctx: RunContext): Promise<RgbImage> {
+  for (let pass = 0; pass < times; pass++) {
+    throwIfAborted(ctx.signal);
+    image = (await ctx.body!(image, pass, ctx.signal)) as RgbImage;
+    ctx.progress(pass + 1, times);
+  }
+  return image;
+}
+
+async function mapTiles(source: TileSet, ctx: RunContext): Promise<TileSet> {
+  const tiles: Tile[] = [];
+  for (const [index, tile] of source.tiles.entries()) {
+    throwIfAborted(ctx.signal);
+    const image = (await ctx.body!(tile.image, index, ctx.signal)) as RgbImage;
+    if (tiles.length && (image.width !== tiles[0].image.width || image.height !== tiles[0].image.height)) {
+      throw new Error(`tile ${index} came out ${image.width}x${image.height}, unlike the first (${tiles[0].image.width}x${tiles[0].image.height})`);
+    }
+    tiles.push({ ...tile, image });
+    ctx.progress(index + 1, source.tiles.length);
+  }
+  // The body's scale, read off the first result, so stitch places the tiles right.
+  const scale = tiles.length ? (source.grid.scale * tiles[0].image.width) / source.tiles[0].image.width : source.grid.scale;
+  return { grid: { ...source.grid, scale }, tiles };
+}

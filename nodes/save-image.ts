@@ -1,0 +1,28 @@
+import { z } from "zod";
+import { defineNode, requireInput } from "./graph/define-node";
+
+export const saveImageNode = defineNode({
+  type: "save-image",
+  title: "Save image",
+  category: "Input/Output",
+  description: "Writes an image as one of the run's outputs (PNG, JPEG or WebP, 8-bit RGB).",
+  params: z.object({
+    output: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,40}$/, "output names use letters, digits, '_' and '-'")
+      .default("output")
+      .describe("Name of the run output"),
+    format: z.enum(["png", "jpeg", "webp"]).default("png").describe("File format"),
+    quality: z.number().int().min(1).max(100).default(92).describe("JPEG/WebP quality"),
+  }),
+  inputs: { image: { type: "image", label: "Image" } },
+  outputs: {},
+  sideEffect: true,
+  async run({ inputs, params, ctx }) {
+    await ctx.host.saveOutput(params.output, requireInput(inputs, "image", "image"), {
+      format: params.format,
+      quality: params.quality,
+    });
+    return {};
+  },
+});

@@ -1,0 +1,239 @@
+import { access, readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import cliProgress from "cli-progress";
+import type { EngineEvent } from "../../nodes/graph/events";
+import { applyOverrides, parseOverride } from "../../nodes/graph/overrides";
+import { checkGraph, GraphValidationError, parseGraph, resolveParams } from "../../nodes/graph/validate";
+import { nodeRegistry } from "../../nodes/index";
+import { saveImageNode } from "../../nodes/save-image";
+import { builtInTemplates, findTemplate } from "../../nodes/templates/index";
+import { InferenceService } from "../inference/inference-service";
+import { type PipelineResult, runPipeline } from "../runtime/run-pipeline";
+
+const USAGE = `usage:
+  tudsr run <template-id | pipeline.json> --input <image> --output <image> [--set <nodeId>.<param>=<value>]... [--json]
+  tudsr templates
+  tudsr models
+
+  --input  [name=]path   a run input (plain path: the input named "input"); repeatable
+  --output [name=]path   where a run output goes (plain path: the output named "output"); repeatable
+  --set    node.param=v  override a parameter; repeatable
+  --json                 print one JSON object on stdout: { outputs, metrics, nodes, totalMs }`;
+
+class UsageError extends Error {}
+
+const FORMAT_BY_EXTENSION: Record<string, "png" | "jpeg" | "webp"> = { ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp" };
+
+/** Runs the CLI; returns the exit code. Every failure is one line on stderr. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const [command, ...rest] = argv;
+    switch (command) {
+      case "run":
+        return await runCommand(rest);
+      case "templates":
+        return listTemplates();
+      case "models":
+        return await listModels();
+      case undefined:
+      case "help":
+      case "--help":
+        console.log(USAGE);
+        return command ? 0 : 2;
+      default:
+        throw new UsageError(`unknown command "${command}" (commands: run, templates, models)`);
+    }
+  } catch (error) {
+    console.error(`tudsr: ${(error as Error).message}`);
+    return error instanceof UsageError ? 2 : 1;
+  }
+}
+
+function listTemplates(): number {
+  for (const { id, graph } of builtInTemplates) console.log(`${id.padEnd(12)} ${graph.description ?? ""}`);
+  return 0;
+}
+
+async function listModels(): Promise<number> {
+  const models = await new InferenceService().models();
+  console.log(`${"id".padEnd(18)} scale  range    params      speed     source`);
+  for (const model of models) {
+    const source = "package" in model.source ? `${model.source.package}@${model.source.version} (${model.license})` : `upload ${model.source.upload}`;
+    console.log(
+      `${model.id.padEnd(18)} x${String(model.scale).padEnd(5)} 0..${String(model.valueRange[1]).padEnd(5)} ${model.parameterCount.toLocaleString("en").padEnd(11)} ${model.speedClass.padEnd(9)} ${source}`,
+    );
+  }
+  return 0;
+}
+
+/** Splits `name=path` (or a plain path, meaning `fallback=path`). */
+function named(value: string, fallback: string): [string, string] {
+  const match = /^([A-Za-z0-9_-]{1,40})=(.+)$/.exec(value);
+  return match ? [match[1], match[2]] : [fallback, value];
+}
+
+async function loadGraph(spec: string): Promise<unknown> {
+  const template = findTemplate(spec);
+  if (template) return template.graph;
+  if (!spec.endsWith(".json")) {
+    throw new UsageError(`unknown template "${spec}" (templates: ${builtInTemplates.map((t) => t.id).join(", ")}; or give a pipeline .json file)`);
+  }
+  const text = await readFile(spec, "utf8").catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(error.code === "ENOENT" ? `pipeline file not found: ${spec}` : `cannot read ${spec}: ${error.message}`);
+  });
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${spec} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+async function runCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      input: { type: "string", multiple: true, default: [] },
+      output: { type: "string", multiple: true, default: [] },
+      set: { type: "string", multiple: true, default: [] },
+      json: { type: "boolean", default: false },
+    },
+  }).valueOf() as { values: { input: string[]; output: string[]; set: string[]; json: boolean }; positionals: string[] };
+  if (positionals.length !== 1) throw new UsageError(`run takes one template id or pipeline file\n${USAGE}`);
+  const inputs: Record<string, string> = {};
+  for (const spec of values.input) {
+    const [name, file] = named(spec, "input");
+    await access(file).catch(() => {
+      throw new UsageError(`input file not found: ${file}`);
+    });
+    inputs[name] = file;
+  }
+  const parsed = parseGraph(await loadGraph(positionals[0]));
+  if (!parsed.graph) throw new GraphValidationError(parsed.problems);
+  const graph = checkGraph(applyOverrides(parsed.graph, values.set.map(parseOverride)), nodeRegistry);
+  const outputs = new Map(values.output.map((spec) => named(spec, "output")));
+  for (const [name, file] of outputs) {
+    const format = FORMAT_BY_EXTENSION[path.extname(file).toLowerCase()];
+    if (!format) throw new UsageError(`--output ${file}: use .png, .jpg or .webp`);
+    const saver = graph.nodes.find((node) => node.type === "save-image" && resolveParams(saveImageNode, node.params).output === name);
+    if (!saver) throw new UsageError(`the pipeline has no save-image node writing the output "${name}"`);
+    saver.params.format = format;
+  }
+
+  const progress = new ProgressView(!values.json || process.stderr.isTTY);
+  let result: PipelineResult;
+  try {
+    result = await runPipeline(graph, {
+      inference: new InferenceService(),
+      inputs,
+      onEvent: (event) => progress.handle(event),
+    });
+  } finally {
+    progress.stop();
+  }
+
+  const written: Record<string, string> = {};
+  for (const [name, file] of outputs) {
+    const output = result.outputs.find((candidate) => candidate.name === name)!;
+    await writeAtomically(file, output.bytes);
+    written[name] = file;
+  }
+  const summary = {
+    outputs: result.outputs.map(({ name, format, width, height, bytes }) => ({ name, file: written[name] ?? null, format, width, height, bytes: bytes.length })),
+    metrics: result.metrics,
+    nodes: result.nodes.map(({ id, type, ms }) => ({ id, type, ms: Math.round(ms) })),
+    totalMs: Math.round(result.totalMs),
+  };
+  if (values.json) {
+    console.log(JSON.stringify(summary));
+  } else {
+    printSummary(summary);
+  }
+  return 0;
+}
+
+async function writeAtomically(file: string, bytes: Buffer): Promise<void> {
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  try {
+    await writeFile(temporary, bytes);
+    await rename(temporary, file);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+function printSummary(summary: {
+  outputs: { name: string; file: string | null; width: number; height: number }[];
+  metrics: { label: string; psnr: number; ssim: number }[];
+  nodes: { id: string; type: string; ms: number }[];
+  totalMs: number;
+}): void {
+  for (const node of summary.nodes) console.log(`  ${node.id.padEnd(18)} ${node.type.padEnd(12)} ${String(node.ms).padStart(8)} ms`);
+  console.log(`  ${"total".padEnd(31)} ${String(summary.totalMs).padStart(8)} ms`);
+  for (const metric of summary.metrics) {
+    console.log(`  ${metric.label.padEnd(24)} PSNR ${metric.psnr.toFixed(2)} dB  SSIM ${metric.ssim.toFixed(4)}`);
+  }
+  for (const output of summary.outputs) {
+    console.log(`  ${output.name}: ${output.width}x${output.height}${output.file ? ` -> ${output.file}` : " (not written: no --output for it)"}`);
+  }
+}
+
+/** A progress bar per node (tiles done/total) on a terminal; plain lines when stderr is not one. */
+class ProgressView {
+  private readonly bars = new Map<string, cliProgress.SingleBar>();
+  private readonly multibar?: cliProgress.MultiBar;
+
+  constructor(private readonly enabled: boolean) {
+    if (enabled && process.stderr.isTTY) {
+      this.multibar = new cliProgress.MultiBar(
+        { stream: process.stderr, format: " {node} |{bar}| {value}/{total} {status}", hideCursor: true, clearOnComplete: false },
+        cliProgress.Presets.shades_classic,
+      );
+    }
+  }
+
+  handle(event: EngineEvent): void {
+    if (!this.enabled) return;
+    if (!this.multibar) {
+      if (event.type === "node-finished" && event.iteration === undefined) console.error(`  ${event.nodeId} done in ${Math.round(event.ms)} ms${event.cached ? " (cached)" : ""}`);
+      if (event.type === "node-log") console.error(`  ${event.nodeId}: ${event.message}`);
+      if (event.type === "node-failed") console.error(`  ${event.nodeId} failed: ${event.message}`);
+      return;
+    }
+    const bar = (nodeId: string) => {
+      let existing = this.bars.get(nodeId);
+      if (!existing) {
+        existing = this.multibar!.create(1, 0, { node: nodeId.padEnd(16), status: "" });
+        this.bars.set(nodeId, existing);
+      }
+      return existing;
+    };
+    switch (event.type) {
+      case "node-started":
+        bar(event.nodeId).update({ status: "running" });
+        break;
+      case "node-progress":
+        bar(event.nodeId).setTotal(event.total);
+        bar(event.nodeId).update(event.done);
+        break;
+      case "node-finished": {
+        const b = bar(event.nodeId);
+        b.setTotal(1);
+        b.update(1, { status: `${Math.round(event.ms)} ms` });
+        break;
+      }
+      case "node-failed":
+        bar(event.nodeId).update({ status: `failed: ${event.message}` });
+        break;
+      case "node-log":
+        this.multibar.log(`${event.nodeId}: ${event.message}\n`);
+        break;
+    }
+  }
+
+  stop(): void {
+    this.multibar?.stop();
+  }
+}

@@ -1,0 +1,92 @@
+import os from "node:os";
+import path from "node:path";
+import * as ort from "onnxruntime-node";
+import type { ExecutionProvider, InferenceOptions, ModelInfo, Tensor } from "../../nodes/graph/define-node";
+import { type ModelManifestEntry, modelsDir, readModelManifest } from "../models/manifest";
+
+export class UnknownModelError extends Error {}
+export class ProviderUnavailableError extends Error {}
+
+/** Sum of pure session.run time, read by the benchmark to tell engine overhead from inference. */
+export interface InferenceStats {
+  runs: number;
+  ms: number;
+}
+
+/**
+ * ONNX Runtime sessions, one per (model, execution provider), created on first use and kept. The provider is
+ * a per-call setting: when it is missing here, the call fails or falls back to CPU with a note, as asked.
+ */
+export class InferenceService {
+  readonly stats: InferenceStats = { runs: 0, ms: 0 };
+  private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
+  private manifest?: Promise<Map<string, ModelManifestEntry>>;
+
+  constructor(
+    private readonly dir = modelsDir(),
+    private readonly threads = os.availableParallelism(),
+  ) {}
+
+  async models(): Promise<ModelManifestEntry[]> {
+    return [...(await this.entries()).values()];
+  }
+
+  async describeModel(id: string): Promise<ModelInfo> {
+    const entry = (await this.entries()).get(id);
+    if (!entry) {
+      const known = [...(await this.entries()).keys()].join(", ");
+      throw new UnknownModelError(`unknown model "${id}" (available: ${known})`);
+    }
+    const { title, scale, layout, valueRange, sizeMultiple, speedClass } = entry;
+    return { id, title, scale, layout, valueRange, sizeMultiple, speedClass };
+  }
+
+  async infer(modelId: string, input: Tensor, options: InferenceOptions): Promise<Tensor> {
+    const entry = (await this.entries()).get(modelId);
+    if (!entry) throw new UnknownModelError(`unknown model "${modelId}"`);
+    const session = await this.session(entry, options);
+    const feeds = { [entry.inputName]: new ort.Tensor("float32", input.data, input.dims) };
+    const started = performance.now();
+    const result = await session.run(feeds);
+    this.stats.ms += performance.now() - started;
+    this.stats.runs += 1;
+    const output = result[entry.outputName];
+    return { data: output.data as Float32Array, dims: [...output.dims] };
+  }
+
+  private entries(): Promise<Map<string, ModelManifestEntry>> {
+    this.manifest ??= readModelManifest(this.dir).then((manifest) => new Map(manifest.models.map((entry) => [entry.id, entry])));
+    return this.manifest;
+  }
+
+  private session(entry: ModelManifestEntry, options: InferenceOptions): Promise<ort.InferenceSession> {
+    const key = `${entry.id}\u0000${options.provider}`;
+    let session = this.sessions.get(key);
+    if (!session) {
+      session = this.createSession(entry, options);
+      this.sessions.set(key, session);
+      session.catch(() => this.sessions.delete(key));
+    }
+    return session;
+  }
+
+  private async createSession(entry: ModelManifestEntry, options: InferenceOptions): Promise<ort.InferenceSession> {
+    const file = path.join(this.dir, entry.file);
+    const create = (provider: ExecutionProvider) =>
+      ort.InferenceSession.create(file, {
+        executionProviders: [provider],
+        intraOpNumThreads: this.threads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: "all",
+      });
+    if (options.provider === "cpu") return create("cpu");
+    try {
+      return await create(options.provider);
+    } catch (error) {
+      const reason = `execution provider "${options.provider}" is not available on this machine (${(error as Error).message.split("\n")[0]})`;
+      if (options.onMissingProvider === "error") throw new ProviderUnavailableError(reason);
+      options.log?.(`${reason}; running ${entry.id} on CPU`);
+      return create("cpu");
+    }
+  }
+}

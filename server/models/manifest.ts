@@ -1,0 +1,118 @@
+// The models folder's manifest.json: which ONNX models exist and how to feed them.
+import { randomBytes } from "node:crypto";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+
+export interface ModelManifestEntry {
+  id: string;
+  title: string;
+  scale: number;
+  file: string; // file name inside the models folder, e.g. "esrgan-thick-x4.onnx"
+  layout: "NCHW" | "NHWC";
+  valueRange: [number, number]; // input and output range, e.g. [0, 1] or [0, 255]
+  inputName: string;
+  outputName: string;
+  sizeMultiple: number; // input H and W must be multiples of this
+  parameterCount: number;
+  speedClass: "fast" | "balanced" | "quality";
+  source: { package: string; version: string; path: string } | { upload: string };
+  license: string;
+  sha256: string; // of the .onnx file
+  builtIn: boolean;
+}
+
+export interface ModelManifest {
+  version: 1;
+  converter: string;
+  models: ModelManifestEntry[];
+}
+
+export const MANIFEST_FILE = "manifest.json";
+
+const entrySchema = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "lowercase letters, digits, '.', '_' and '-'"),
+  title: z.string().min(1),
+  scale: z.number().int().positive(),
+  // A bare file name: the manifest must not point outside its folder.
+  file: z.string().regex(/^[^/\\]+\.onnx$/, "a .onnx file name without folders"),
+  layout: z.enum(["NCHW", "NHWC"]),
+  valueRange: z.tuple([z.number(), z.number()]).refine(([low, high]) => low < high, "low must be below high"),
+  inputName: z.string().min(1),
+  outputName: z.string().min(1),
+  sizeMultiple: z.number().int().positive(),
+  parameterCount: z.number().int().nonnegative(),
+  speedClass: z.enum(["fast", "balanced", "quality"]),
+  source: z.union([
+    z.object({ package: z.string().min(1), version: z.string().min(1), path: z.string().min(1) }),
+    z.object({ upload: z.string().min(1) }),
+  ]),
+  license: z.string(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, "64 lowercase hex digits"),
+  builtIn: z.boolean(),
+});
+
+// Annotated with the interface, so the schema cannot accept anything the interface does not describe.
+export const modelManifestSchema: z.ZodType<ModelManifest> = z
+  .object({ version: z.literal(1), converter: z.string(), models: z.array(entrySchema) })
+  .refine((manifest) => new Set(manifest.models.map((entry) => entry.id)).size === manifest.models.length, {
+    message: "model ids must be unique",
+    path: ["models"],
+  });
+
+export class ModelManifestError extends Error {}
+/** manifest.json does not exist yet: `npm run setup` has not run in this models folder. */
+export class ModelManifestMissingError extends ModelManifestError {}
+
+/** The models folder: $TUDSR_MODELS_DIR (an empty value counts as unset), else `models/` at the repository root. */
+export function modelsDir(): string {
+  const configured = process.env.TUDSR_MODELS_DIR;
+  return configured ? path.resolve(configured) : fileURLToPath(new URL("../../models", import.meta.url));
+}
+
+export function modelFilePath(entry: Pick<ModelManifestEntry, "file">, dir = modelsDir()): string {
+  return path.join(dir, entry.file);
+}
+
+export async function readModelManifest(dir = modelsDir()): Promise<ModelManifest> {
+  const file = path.join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new ModelManifestMissingError(`no model manifest at ${file}: run \`npm run setup\` to convert the built-in models`);
+    }
+    throw new ModelManifestError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ModelManifestError(`${file} is not valid JSON (${(error as Error).message}): run \`npm run setup\` to rewrite it`);
+  }
+  const parsed = modelManifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`).join("; ");
+    throw new ModelManifestError(`${file} is not a valid model manifest (${issues}): run \`npm run setup\` to rewrite it`);
+  }
+  return parsed.data;
+}
+
+/** Writes manifest.json through a temporary file and a rename, so readers never see half a manifest. */
+export async function writeModelManifest(manifest: ModelManifest, dir = modelsDir()): Promise<void> {
+  const checked = modelManifestSchema.parse(manifest);
+  await writeFileAtomic(path.join(dir, MANIFEST_FILE), `${JSON.stringify(checked, null, 2)}\n`);
+}
+
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  const temp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+  try {
+    await writeFile(temp, data);
+    await rename(temp, file);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}

@@ -1,0 +1,88 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import type { MetricRecord, RunHost, SaveOptions } from "../../nodes/graph/define-node";
+import type { RgbImage } from "../../nodes/image/types";
+import { DEFAULT_MAX_PIXELS, decodeImage, encodeImage } from "../images/codec";
+import type { InferenceService } from "../inference/inference-service";
+
+/** A run input: a file path or the bytes of an image. */
+export type RunInputSource = string | Buffer;
+
+export interface EncodedOutput {
+  name: string;
+  format: SaveOptions["format"];
+  width: number;
+  height: number;
+  bytes: Buffer;
+}
+
+/**
+ * The RunHost of one run: reads its inputs, encodes its outputs into memory (nothing touches the output
+ * files until the whole run has succeeded), collects its metrics.
+ */
+export class PipelineHost implements RunHost {
+  readonly outputs = new Map<string, EncodedOutput>();
+  readonly metrics: MetricRecord[] = [];
+  private readonly bytes = new Map<string, Promise<Buffer>>();
+
+  constructor(
+    private readonly inputs: Record<string, RunInputSource>,
+    private readonly inference: InferenceService,
+    private readonly maxPixels = DEFAULT_MAX_PIXELS,
+  ) {}
+
+  private inputBytes(name: string): Promise<Buffer> {
+    const source = this.inputs[name];
+    if (source === undefined) {
+      const known = Object.keys(this.inputs).join(", ") || "none";
+      return Promise.reject(new Error(`the run has no input named "${name}" (given: ${known})`));
+    }
+    let bytes = this.bytes.get(name);
+    if (!bytes) {
+      bytes = typeof source === "string"
+        ? readFile(source).catch((error: NodeJS.ErrnoException) => {
+            throw new Error(error.code === "ENOENT" ? `input file not found: ${source}` : `cannot read ${source}: ${error.message}`);
+          })
+        : Promise.resolve(source);
+      this.bytes.set(name, bytes);
+    }
+    return bytes;
+  }
+
+  async loadInput(name: string) {
+    const source = this.inputs[name];
+    const bytes = await this.inputBytes(name);
+    try {
+      return await decodeImage(bytes, { maxPixels: this.maxPixels });
+    } catch (error) {
+      throw new Error(`${typeof source === "string" ? source : `input "${name}"`}: ${(error as Error).message.replace(/^image data: /, "")}`);
+    }
+  }
+
+  async inputKey(name: string): Promise<string> {
+    return createHash("sha256").update(await this.inputBytes(name)).digest("hex");
+  }
+
+  async saveOutput(name: string, image: RgbImage, options: SaveOptions): Promise<void> {
+    if (this.outputs.has(name)) throw new Error(`two save-image nodes write the output "${name}"`);
+    const bytes = await encodeImage(image, options);
+    this.outputs.set(name, { name, format: options.format, width: image.width, height: image.height, bytes });
+  }
+
+  async jpegRoundTrip(image: RgbImage, quality: number): Promise<RgbImage> {
+    const bytes = await encodeImage(image, { format: "jpeg", quality });
+    return (await decodeImage(bytes)).image;
+  }
+
+  describeModel(id: string) {
+    return this.inference.describeModel(id);
+  }
+
+  infer(...args: Parameters<InferenceService["infer"]>) {
+    return this.inference.infer(...args);
+  }
+
+  reportMetric(record: MetricRecord): void {
+    this.metrics.push(record);
+  }
+}

@@ -1,0 +1,42 @@
+import type { MetricRecord } from "../../nodes/graph/define-node";
+import type { NodeCache } from "../../nodes/graph/cache";
+import { type EngineResult, executeGraph, type NodeTiming } from "../../nodes/graph/engine";
+import type { EngineListener } from "../../nodes/graph/events";
+import { applyOverrides, type ParamOverride } from "../../nodes/graph/overrides";
+import { GraphValidationError, parseGraph } from "../../nodes/graph/validate";
+import { nodeRegistry } from "../../nodes/index";
+import type { InferenceService } from "../inference/inference-service";
+import { type EncodedOutput, PipelineHost, type RunInputSource } from "./pipeline-host";
+
+export interface RunPipelineOptions {
+  inference: InferenceService;
+  inputs: Record<string, RunInputSource>;
+  overrides?: ParamOverride[];
+  signal?: AbortSignal;
+  onEvent?: EngineListener;
+  cache?: NodeCache;
+  maxPixels?: number;
+}
+
+export interface PipelineResult {
+  outputs: EncodedOutput[];
+  metrics: MetricRecord[];
+  nodes: NodeTiming[];
+  totalMs: number;
+}
+
+/** Validates (overrides applied) and runs a graph in this process; outputs come back encoded, in memory. */
+export async function runPipeline(graphInput: unknown, options: RunPipelineOptions): Promise<PipelineResult> {
+  const parsed = parseGraph(graphInput);
+  if (!parsed.graph) throw new GraphValidationError(parsed.problems);
+  const graph = applyOverrides(parsed.graph, options.overrides ?? []); // the engine validates the result
+  const host = new PipelineHost(options.inputs, options.inference, options.maxPixels);
+  const result: EngineResult = await executeGraph(graph, {
+    registry: nodeRegistry,
+    host,
+    signal: options.signal,
+    onEvent: options.onEvent,
+    cache: options.cache,
+  });
+  return { outputs: [...host.outputs.values()], metrics: host.metrics, nodes: result.nodes, totalMs: result.totalMs };
+}
