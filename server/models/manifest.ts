@@ -2,8 +2,8 @@
 import { randomBytes } from "node:crypto";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { REPO_ROOT } from "../paths";
 
 export interface ModelManifestEntry {
   id: string;
@@ -68,7 +68,7 @@ export class ModelManifestMissingError extends ModelManifestError {}
 /** The models folder: $TUDSR_MODELS_DIR (an empty value counts as unset), else `models/` at the repository root. */
 export function modelsDir(): string {
   const configured = process.env.TUDSR_MODELS_DIR;
-  return configured ? path.resolve(configured) : fileURLToPath(new URL("../../models", import.meta.url));
+  return configured ? path.resolve(configured) : path.join(REPO_ROOT, "models");
 }
 
 export function modelFilePath(entry: Pick<ModelManifestEntry, "file">, dir = modelsDir()): string {
