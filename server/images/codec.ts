@@ -12,7 +12,7 @@ export interface DecodeLimits {
   maxPixels: number;
 }
 
-export const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;
+export const DEFAULT_MAX_PIXELS = 64_000_000;
 
 export class ImageDecodeError extends Error {}
 

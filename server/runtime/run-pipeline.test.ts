@@ -92,3 +92,25 @@ test("bad input is a clear error and produces no output", async () => {
     /512x512 is 0\.3 MP, over the limit of 0\.1 MP/,
   );
 });
+
+test("a missing execution provider falls back to CPU with a note, or fails clearly when asked to", async () => {
+  const input = await crop("rocket.jpg", 300, 100, 32);
+  const overrides = (onMissingProvider: string) => [
+    { nodeId: "generate", param: "model", value: "esrgan-slim-x4" },
+    { nodeId: "generate", param: "provider", value: "cuda" },
+    { nodeId: "generate", param: "onMissingProvider", value: onMissingProvider },
+  ];
+  const logs: string[] = [];
+  const result = await runPipeline(findTemplate("x4-chunked")!.graph, {
+    inference: new InferenceService(),
+    inputs: { input },
+    overrides: overrides("fallback-cpu"),
+    onEvent: (event) => event.type === "node-log" && logs.push(event.message),
+  });
+  assert.deepEqual([result.outputs[0].width, result.outputs[0].height], [128, 128]);
+  assert.ok(logs.some((m) => /execution provider "cuda" is not available on this machine .*running esrgan-slim-x4 on CPU/.test(m)), logs.join("\n"));
+  await assert.rejects(
+    runPipeline(findTemplate("x4-chunked")!.graph, { inference: new InferenceService(), inputs: { input }, overrides: overrides("error") }),
+    /node "generate" \(generate\): execution provider "cuda" is not available on this machine/,
+  );
+});
