@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
+import { wholeImageGraph } from "../../fixtures/graphs";
 import { photoPath } from "../../fixtures/photos";
 import type { Graph } from "../../nodes/graph/schema";
 import { builtInTemplates } from "../../nodes/templates/index";
@@ -100,19 +101,7 @@ async function seamPsnr(): Promise<number> {
   const inference = new InferenceService();
   const input = await centreCrop("chelsea.png", 224);
   const tiled = (await runPipeline(builtInTemplates.find((t) => t.id === "x4-chunked")!.graph, { inference, inputs: { input } })).outputs[0];
-  const whole: Graph = {
-    version: 1,
-    nodes: [
-      { id: "load", type: "load-image", params: {}, position: { x: 0, y: 0 } },
-      { id: "generate", type: "generate", params: { model: "esrgan-thick-x4" }, position: { x: 0, y: 0 } },
-      { id: "save", type: "save-image", params: {}, position: { x: 0, y: 0 } },
-    ],
-    edges: [
-      { id: "a", source: "load", sourceHandle: "image", target: "generate", targetHandle: "image" },
-      { id: "b", source: "generate", sourceHandle: "image", target: "save", targetHandle: "image" },
-    ],
-  };
-  const full = (await runPipeline(whole, { inference, inputs: { input } })).outputs[0];
+  const full = (await runPipeline(wholeImageGraph("esrgan-thick-x4"), { inference, inputs: { input } })).outputs[0];
   const [a, b] = await Promise.all([decodeImage(tiled.bytes), decodeImage(full.bytes)]);
   let sum = 0;
   for (let i = 0; i < a.image.data.length; i++) sum += ((a.image.data[i] - b.image.data[i]) * 255) ** 2;

@@ -1,4 +1,4 @@
-import { access, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
@@ -8,6 +8,7 @@ import { checkGraph, GraphValidationError, parseGraph, resolveParams } from "../
 import { nodeRegistry } from "../../nodes/index";
 import { saveImageNode } from "../../nodes/save-image";
 import { builtInTemplates, findTemplate } from "../../nodes/templates/index";
+import { writeFileAtomic } from "../files";
 import { InferenceService } from "../inference/inference-service";
 import { type PipelineResult, runPipeline } from "../runtime/run-pipeline";
 
@@ -136,7 +137,7 @@ async function runCommand(argv: string[]): Promise<number> {
   const written: Record<string, string> = {};
   for (const [name, file] of outputs) {
     const output = result.outputs.find((candidate) => candidate.name === name)!;
-    await writeAtomically(file, output.bytes);
+    await writeFileAtomic(file, output.bytes);
     written[name] = file;
   }
   const summary = {
@@ -151,17 +152,6 @@ async function runCommand(argv: string[]): Promise<number> {
     printSummary(summary);
   }
   return 0;
-}
-
-async function writeAtomically(file: string, bytes: Buffer): Promise<void> {
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  try {
-    await writeFile(temporary, bytes);
-    await rename(temporary, file);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
 }
 
 function printSummary(summary: {

@@ -1,8 +1,8 @@
 // The models folder's manifest.json: which ONNX models exist and how to feed them.
-import { randomBytes } from "node:crypto";
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
+import { writeFileAtomic } from "../files";
 import { REPO_ROOT } from "../paths";
 
 export interface ModelManifestEntry {
@@ -106,13 +106,3 @@ export async function writeModelManifest(manifest: ModelManifest, dir = modelsDi
   await writeFileAtomic(path.join(dir, MANIFEST_FILE), `${JSON.stringify(checked, null, 2)}\n`);
 }
 
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const temp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
-  try {
-    await writeFile(temp, data);
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-}

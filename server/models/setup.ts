@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { writeFileAtomic } from "../files";
 import { BUILTIN_MODELS, type BuiltinModel, installedPackage } from "./builtin";
 import {
   type ModelManifest,
@@ -12,7 +13,6 @@ import {
   modelFilePath,
   modelsDir,
   readModelManifest,
-  writeFileAtomic,
   writeModelManifest,
 } from "./manifest";
 import { CONVERTER_VERSION, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME, convertTfjsLayersModel } from "./tfjs-to-onnx";

@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import sharp from "sharp";
+import { wholeImageGraph } from "../../fixtures/graphs";
 import { photoPath, PHOTO_NAMES } from "../../fixtures/photos";
-import type { Graph } from "../../nodes/graph/schema";
 import { GraphValidationError } from "../../nodes/graph/validate";
 import { findTemplate } from "../../nodes/templates/index";
 import { decodeImage } from "../images/codec";
@@ -22,23 +22,10 @@ function rgbPsnr(a: Float32Array, b: Float32Array): number {
   return 10 * Math.log10(1 / (sum / a.length));
 }
 
-const wholeImageX4: Graph = {
-  version: 1,
-  nodes: [
-    { id: "load", type: "load-image", params: {}, position: { x: 0, y: 0 } },
-    { id: "generate", type: "generate", params: { model: "esrgan-thick-x4" }, position: { x: 0, y: 0 } },
-    { id: "save", type: "save-image", params: {}, position: { x: 0, y: 0 } },
-  ],
-  edges: [
-    { id: "a", source: "load", sourceHandle: "image", target: "generate", targetHandle: "image" },
-    { id: "b", source: "generate", sourceHandle: "image", target: "save", targetHandle: "image" },
-  ],
-};
-
 test("tiled x4 output matches the whole-image output (no seams) with the default overlap", async () => {
   const input = await crop("chelsea.png", 150, 60, 176);
   const tiled = await runPipeline(findTemplate("x4-chunked")!.graph, { inference, inputs: { input } });
-  const whole = await runPipeline(wholeImageX4, { inference, inputs: { input } });
+  const whole = await runPipeline(wholeImageGraph("esrgan-thick-x4"), { inference, inputs: { input } });
   const [a, b] = await Promise.all([decodeImage(tiled.outputs[0].bytes), decodeImage(whole.outputs[0].bytes)]);
   assert.deepEqual([a.image.width, a.image.height], [704, 704]);
   const psnr = rgbPsnr(a.image.data, b.image.data);
