@@ -4,6 +4,7 @@ import { test } from "node:test";
 import sharp from "sharp";
 import { wholeImageGraph } from "../../fixtures/graphs";
 import { photoPath, PHOTO_NAMES } from "../../fixtures/photos";
+import type { Graph } from "../../nodes/graph/schema";
 import { GraphValidationError } from "../../nodes/graph/validate";
 import { findTemplate } from "../../nodes/templates/index";
 import { decodeImage } from "../images/codec";
@@ -100,4 +101,30 @@ test("a missing execution provider falls back to CPU with a note, or fails clear
     runPipeline(findTemplate("x4-chunked")!.graph, { inference: new InferenceService(), inputs: { input }, overrides: overrides("error") }),
     /node "generate" \(generate\): execution provider "cuda" is not available on this machine/,
   );
+});
+
+test("degrade (Real-ESRGAN) through the engine: the same seed gives the same bytes, another seed others", async () => {
+  const graph = (seed: number): Graph => ({
+    version: 1,
+    nodes: [
+      { id: "load", type: "load-image", params: {}, position: { x: 0, y: 0 } },
+      { id: "degrade", type: "degrade", params: { mode: "realesrgan", scale: 4, seed }, position: { x: 240, y: 0 } },
+      { id: "save", type: "save-image", params: {}, position: { x: 480, y: 0 } },
+    ],
+    edges: [
+      { id: "a", source: "load", sourceHandle: "image", target: "degrade", targetHandle: "image" },
+      { id: "b", source: "degrade", sourceHandle: "image", target: "save", targetHandle: "image" },
+    ],
+  });
+  const input = await crop("astronaut.png", 100, 100, 256);
+  const run = async (seed: number) => {
+    const logs: string[] = [];
+    const result = await runPipeline(graph(seed), { inference, inputs: { input }, onEvent: (e) => e.type === "node-log" && logs.push(e.message) });
+    return { output: result.outputs[0], logs };
+  };
+  const [first, again, other] = [await run(7), await run(7), await run(8)];
+  assert.deepEqual([first.output.width, first.output.height], [64, 64]);
+  assert.ok(first.output.bytes.equals(again.output.bytes), "same seed, same bytes");
+  assert.ok(!first.output.bytes.equals(other.output.bytes), "another seed, other bytes");
+  assert.match(first.logs.join("\n"), /jpeg q\d+/, "the trace of what was drawn is logged");
 });
