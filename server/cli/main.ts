@@ -11,18 +11,26 @@ import { builtInTemplates, findTemplate } from "../../nodes/templates/index";
 import { writeFileAtomic } from "../files";
 import { InferenceService } from "../inference/inference-service";
 import { type PipelineResult, runPipeline } from "../runtime/run-pipeline";
+import { CliUsageError } from "./usage-error";
 
 const USAGE = `usage:
   tudsr run <template-id | pipeline.json> --input <image> --output <image> [--set <nodeId>.<param>=<value>]... [--json]
+  tudsr run <template-id | pipeline-id | pipeline.json> ... --server <url> [--key <key>]   (on a studio server)
   tudsr templates
   tudsr models
+  tudsr keys create <name>           a new API key for scripts: printed once, on stdout
+  tudsr keys list                    keys with their prefix, last use and revocation
+  tudsr keys revoke <id | prefix>    the key stops working at once
+  tudsr ui-link [--origin <url>]     the browser sign-in link (default origin http://127.0.0.1:3000)
 
   --input  [name=]path   a run input (plain path: the input named "input"); repeatable
   --output [name=]path   where a run output goes (plain path: the output named "output"); repeatable
   --set    node.param=v  override a parameter; repeatable
-  --json                 print one JSON object on stdout: { outputs, metrics, nodes, totalMs }`;
+  --json                 print one JSON object on stdout: { outputs, metrics, nodes, totalMs }
+  --server url           run on a studio server through its HTTP API (upload, start, follow, download)
+  --key key              its API key (default: $TUDSR_API_KEY)`;
 
-class UsageError extends Error {}
+class UsageError extends CliUsageError {}
 
 const FORMAT_BY_EXTENSION: Record<string, "png" | "jpeg" | "webp"> = { ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp" };
 
@@ -33,6 +41,11 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case "run":
         return await runCommand(rest);
+      case "keys":
+        // Loaded on use: the database and API modules stay out of local runs' start-up.
+        return await (await import("./keys")).keysCommand(rest);
+      case "ui-link":
+        return await (await import("./keys")).uiLinkCommand(rest);
       case "templates":
         return listTemplates();
       case "models":
@@ -43,11 +56,11 @@ export async function main(argv: string[]): Promise<number> {
         console.log(USAGE);
         return command ? 0 : 2;
       default:
-        throw new UsageError(`unknown command "${command}" (commands: run, templates, models)`);
+        throw new UsageError(`unknown command "${command}" (commands: run, templates, models, keys, ui-link)`);
     }
   } catch (error) {
     console.error(`tudsr: ${(error as Error).message}`);
-    return error instanceof UsageError ? 2 : 1;
+    return error instanceof CliUsageError ? 2 : 1;
   }
 }
 
@@ -99,9 +112,22 @@ async function runCommand(argv: string[]): Promise<number> {
       output: { type: "string", multiple: true, default: [] },
       set: { type: "string", multiple: true, default: [] },
       json: { type: "boolean", default: false },
+      server: { type: "string" },
+      key: { type: "string" },
     },
-  }).valueOf() as { values: { input: string[]; output: string[]; set: string[]; json: boolean }; positionals: string[] };
+  }).valueOf() as {
+    values: { input: string[]; output: string[]; set: string[]; json: boolean; server?: string; key?: string };
+    positionals: string[];
+  };
   if (positionals.length !== 1) throw new UsageError(`run takes one template id or pipeline file\n${USAGE}`);
+  if (values.server !== undefined) {
+    const key = values.key ?? process.env.TUDSR_API_KEY;
+    if (!key) throw new UsageError("--server needs an API key: --key <key> or TUDSR_API_KEY (create one on the server: `npx tudsr keys create <name>`)");
+    const inputs = Object.fromEntries(values.input.map((spec) => named(spec, "input")));
+    const outputs = new Map(values.output.map((spec) => named(spec, "output")));
+    return (await import("./remote")).remoteRun({ server: values.server, key, spec: positionals[0], inputs, outputs, set: values.set, json: values.json });
+  }
+  if (values.key !== undefined) throw new UsageError("--key is for remote runs: add --server <url>");
   const inputs: Record<string, string> = {};
   for (const spec of values.input) {
     const [name, file] = named(spec, "input");

@@ -1,4 +1,4 @@
-// Errors the repositories throw for the routers to map (NotFoundError -> 404).
+// Errors the repositories throw for the routers to map (NotFoundError -> 404, BadInputError -> 400).
 
 export class NotFoundError extends Error {
   constructor(
@@ -7,6 +7,14 @@ export class NotFoundError extends Error {
   ) {
     super(`${entity} "${id}" not found`);
     this.name = "NotFoundError";
+  }
+}
+
+/** Input the caller must fix (a bad upload, a file name with path tricks, a missing run input...). */
+export class BadInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BadInputError";
   }
 }
 

@@ -1,8 +1,9 @@
+import { stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import * as ort from "onnxruntime-node";
-import type { ExecutionProvider, InferenceOptions, ModelInfo, Tensor } from "../../nodes/graph/define-node";
-import { type ModelManifestEntry, modelsDir, readModelManifest } from "../models/manifest";
+import { type ExecutionProvider, type InferenceOptions, type ModelInfo, type Tensor, throwIfAborted } from "../../nodes/graph/define-node";
+import { MANIFEST_FILE, type ModelManifestEntry, modelsDir, readModelManifest } from "../models/manifest";
 
 export class UnknownModelError extends Error {}
 export class ProviderUnavailableError extends Error {}
@@ -21,6 +22,7 @@ export class InferenceService {
   readonly stats: InferenceStats = { runs: 0, ms: 0 };
   private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
   private manifest?: Promise<Map<string, ModelManifestEntry>>;
+  private manifestStamp?: string;
 
   constructor(
     private readonly dir = modelsDir(),
@@ -32,6 +34,7 @@ export class InferenceService {
   }
 
   async describeModel(id: string): Promise<ModelInfo> {
+    await this.refresh();
     const entry = (await this.entries()).get(id);
     if (!entry) {
       const known = [...(await this.entries()).keys()].join(", ");
@@ -46,6 +49,10 @@ export class InferenceService {
     if (!entry) throw new UnknownModelError(`unknown model "${modelId}"`);
     const session = await this.session(entry, options);
     const feeds = { [entry.inputName]: new ort.Tensor("float32", input.data, input.dims) };
+    // session.run holds the event loop for the whole call: let pending I/O in first (a cancel from another
+    // process, database replies, requests), so a cancel that arrived during the previous tile stops this one.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (options.signal) throwIfAborted(options.signal);
     const started = performance.now();
     const result = await session.run(feeds);
     this.stats.ms += performance.now() - started;
@@ -57,6 +64,29 @@ export class InferenceService {
   private entries(): Promise<Map<string, ModelManifestEntry>> {
     this.manifest ??= readModelManifest(this.dir).then((manifest) => new Map(manifest.models.map((entry) => [entry.id, entry])));
     return this.manifest;
+  }
+
+  /**
+   * Re-reads manifest.json when it changed (a model uploaded or deleted while this service lives): called once
+   * per generate node run (describeModel), not per tile. Sessions of models whose file changed or went away
+   * are dropped.
+   */
+  private async refresh(): Promise<void> {
+    const stamp = await stat(path.join(this.dir, MANIFEST_FILE)).then(
+      // The inode too: manifest writes replace the file (write + rename), so each write has a new one.
+      (info) => `${info.ino}:${info.mtimeMs}`,
+      () => undefined,
+    );
+    if (stamp === this.manifestStamp) return;
+    const before = this.manifest ? await this.manifest.catch(() => undefined) : undefined;
+    this.manifestStamp = stamp;
+    this.manifest = undefined;
+    const after = await this.entries().catch(() => undefined);
+    for (const [id, entry] of before ?? []) {
+      if (after?.get(id)?.sha256 === entry.sha256) continue;
+      // Dropped, not released: a run may still be using it.
+      for (const key of [...this.sessions.keys()]) if (key.startsWith(`${id}\u0000`)) this.sessions.delete(key);
+    }
   }
 
   private session(entry: ModelManifestEntry, options: InferenceOptions): Promise<ort.InferenceSession> {

@@ -1,0 +1,242 @@
+// The OpenAPI 3.1 document of /api/v1, served at /api/openapi.json. Request bodies come from the procedures'
+// own zod schemas (and the graph and node parameter schemas from nodes/), so the document cannot drift
+// from what the API validates; the paths are listed here, next to each other, as the README shows them.
+import { z } from "zod";
+import { graphSchema } from "../../nodes/graph/schema";
+import { nodeDefinitions } from "../../nodes/index";
+import { RUN_STATUSES } from "../db/runs";
+import { startRunInput } from "./routers/runs";
+
+function schemaOf(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  return rest;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const jsonBody = (schema: unknown, example?: unknown) => ({
+  required: true,
+  content: { "application/json": { schema, ...(example === undefined ? {} : { example }) } },
+});
+const ok = (description: string, schema: unknown = { type: "object" }, status = "200") => ({
+  [status]: { description, content: { "application/json": { schema } } },
+});
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((status) => [
+      String(status),
+      {
+        description: {
+          400: "Bad input: malformed JSON, invalid fields, or an invalid graph (`error.problems` lists every problem with its node id)",
+          401: "Missing, wrong or revoked API key",
+          404: "Unknown id",
+          413: "Body over the limit (TUDSR_MAX_JSON_BYTES, TUDSR_MAX_UPLOAD_BYTES, TUDSR_MAX_MODEL_BYTES)",
+        }[status],
+        content: { "application/json": { schema: ref("Error") } },
+      },
+    ]),
+  );
+const idParam = (description: string) => [{ name: "id", in: "path", required: true, description, schema: { type: "string" } }];
+
+const uploadBody = (what: string, accept: string) => ({
+  required: true,
+  description: `${what}: a multipart form with the file in the field \`file\`, or the raw bytes with the file name in \`?name=\``,
+  content: {
+    "multipart/form-data": { schema: { type: "object", properties: { file: { type: "string", format: "binary" } }, required: ["file"] } },
+    [accept]: { schema: { type: "string", format: "binary" } },
+  },
+});
+
+export function openApiDocument(): Record<string, unknown> {
+  const nodeParams = Object.fromEntries(
+    nodeDefinitions.map((definition) => [`Params_${definition.type}`, { description: `${definition.title}: ${definition.description}`, ...schemaOf(definition.params) }]),
+  );
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "TUDSR Studio API",
+      version: "1",
+      description:
+        "Scripts' API over the same procedures the studio UI calls (tRPC at /api/trpc). Every call needs " +
+        "`Authorization: Bearer <key>` (create keys with `npx tudsr keys create <name>`). Errors are " +
+        "`{ error: { code, message, problems?, issues? } }`.",
+    },
+    servers: [{ url: "/" }],
+    security: [{ apiKey: [] }],
+    paths: {
+      "/api/v1/artifacts": {
+        post: {
+          summary: "Upload an input image (PNG, JPEG, WebP, GIF, TIFF; pixel limit TUDSR_MAX_PIXELS, default 64 MP)",
+          parameters: [{ name: "name", in: "query", required: false, description: "file name, for a raw body", schema: { type: "string" } }],
+          requestBody: uploadBody("The image", "application/octet-stream"),
+          responses: { ...ok("The stored artifact (the same bytes again give the same artifact)", ref("Artifact"), "201"), ...errors(400, 401, 413) },
+        },
+      },
+      "/api/v1/artifacts/{id}": {
+        get: {
+          summary: "Download an artifact (an uploaded input or a run output)",
+          parameters: idParam("artifact id"),
+          responses: {
+            200: { description: "The image", content: { "image/png": { schema: { type: "string", format: "binary" } }, "image/jpeg": {}, "image/webp": {} } },
+            ...errors(401, 404),
+          },
+        },
+      },
+      "/api/v1/runs": {
+        get: {
+          summary: "List runs, newest first",
+          parameters: [
+            { name: "status", in: "query", schema: { type: "array", items: { type: "string", enum: [...RUN_STATUSES] } }, style: "form", explode: true },
+            { name: "pipelineId", in: "query", schema: { type: "string" } },
+            { name: "template", in: "query", schema: { type: "string" } },
+            { name: "trigger", in: "query", schema: { type: "string", enum: ["ui", "api", "cli"] } },
+            { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 200 } },
+            { name: "cursor", in: "query", schema: { type: "string" }, description: "nextCursor of the previous page" },
+          ],
+          responses: { ...ok("A page of runs", { type: "object", properties: { runs: { type: "array", items: ref("Run") }, nextCursor: { type: ["string", "null"] } } }), ...errors(400, 401) },
+        },
+        post: {
+          summary: "Start a run of a template, a saved pipeline (version) or a graph, with parameter overrides and input artifacts",
+          requestBody: jsonBody(ref("StartRun"), {
+            template: "x4-chunked",
+            overrides: [{ nodeId: "generate", param: "model", value: "esrgan-slim-x4" }],
+            inputs: { input: "<artifact id>" },
+          }),
+          responses: { ...ok("The queued run", ref("Run"), "201"), ...errors(400, 401, 404, 413) },
+        },
+      },
+      "/api/v1/runs/{id}": {
+        get: { summary: "A run: poll until status is succeeded, failed, canceled or interrupted", parameters: idParam("run id"), responses: { ...ok("The run", ref("Run")), ...errors(401, 404) } },
+      },
+      "/api/v1/runs/{id}/events": {
+        get: {
+          summary: "Server-sent events: run-snapshot, then run-started, node-started, node-progress {done,total}, node-finished {ms}, ... and one of run-succeeded / run-failed / run-canceled / run-interrupted",
+          parameters: idParam("run id"),
+          responses: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: { type: "string" } } } }, ...errors(401, 404) },
+        },
+      },
+      "/api/v1/runs/{id}/cancel": {
+        post: { summary: "Cancel a queued or running run", parameters: idParam("run id"), responses: { ...ok("`result`: canceled | canceling | not-active, and the run"), ...errors(401, 404) } },
+      },
+      "/api/v1/runs/{id}/requeue": {
+        post: { summary: "Run an interrupted, failed or canceled run again, as a new run", parameters: idParam("run id"), responses: { ...ok("The new queued run", ref("Run"), "201"), ...errors(400, 401, 404) } },
+      },
+      "/api/v1/templates": { get: { summary: "Built-in and user templates", responses: { ...ok("Templates", { type: "array", items: { type: "object" } }), ...errors(401) } } },
+      "/api/v1/templates/{id}": {
+        get: { summary: "A template by slug (x4-chunked) or id, with its graph", parameters: idParam("slug or id"), responses: { ...ok("The template"), ...errors(401, 404) } },
+      },
+      "/api/v1/pipelines": {
+        get: {
+          summary: "Saved pipelines",
+          parameters: [
+            { name: "search", in: "query", schema: { type: "string" } },
+            { name: "sort", in: "query", schema: { type: "string", enum: ["updated", "created", "name"] } },
+          ],
+          responses: { ...ok("Pipelines", { type: "array", items: { type: "object" } }), ...errors(400, 401) },
+        },
+        post: {
+          summary: "Create a pipeline (version 1) from a graph",
+          requestBody: jsonBody({ type: "object", properties: { name: { type: "string" }, graph: ref("Graph") }, required: ["name", "graph"] }),
+          responses: { ...ok("The pipeline with its version", { type: "object" }, "201"), ...errors(400, 401, 413) },
+        },
+      },
+      "/api/v1/pipelines/{id}": {
+        get: {
+          summary: "A pipeline with its latest graph (or ?version=N)",
+          parameters: [...idParam("pipeline id"), { name: "version", in: "query", schema: { type: "integer", minimum: 1 } }],
+          responses: { ...ok("The pipeline"), ...errors(400, 401, 404) },
+        },
+        delete: { summary: "Delete a pipeline and its versions (runs keep their graphs)", parameters: idParam("pipeline id"), responses: { ...ok("Deleted"), ...errors(401, 404) } },
+      },
+      "/api/v1/pipelines/{id}/versions": {
+        get: { summary: "A pipeline's versions, newest first", parameters: idParam("pipeline id"), responses: { ...ok("Versions"), ...errors(401, 404) } },
+        post: {
+          summary: "Save a new version (earlier versions are kept)",
+          parameters: idParam("pipeline id"),
+          requestBody: jsonBody({ type: "object", properties: { graph: ref("Graph"), message: { type: "string" } }, required: ["graph"] }),
+          responses: { ...ok("The new version", { type: "object" }, "201"), ...errors(400, 401, 404, 413) },
+        },
+      },
+      "/api/v1/models": {
+        get: { summary: "Built-in and uploaded models: scale, value range, layout, source", responses: { ...ok("Models"), ...errors(401) } },
+        post: {
+          summary: "Upload a .onnx super-resolution model (probed for scale, layout and value range)",
+          parameters: [
+            { name: "name", in: "query", schema: { type: "string" }, description: "file name (*.onnx), for a raw body" },
+            { name: "id", in: "query", schema: { type: "string" } },
+            { name: "title", in: "query", schema: { type: "string" } },
+          ],
+          requestBody: uploadBody("The model", "application/octet-stream"),
+          responses: { ...ok("The model and what the probe found", { type: "object" }, "201"), ...errors(400, 401, 413) },
+        },
+      },
+      "/api/v1/models/{id}": {
+        get: { summary: "A model", parameters: idParam("model id"), responses: { ...ok("The model"), ...errors(401, 404) } },
+        delete: { summary: "Delete an uploaded model", parameters: idParam("model id"), responses: { ...ok("Deleted"), ...errors(400, 401, 404) } },
+      },
+    },
+    components: {
+      securitySchemes: { apiKey: { type: "http", scheme: "bearer", description: "An API key from `npx tudsr keys create <name>`" } },
+      schemas: {
+        Graph: schemaOf(graphSchema),
+        StartRun: {
+          ...schemaOf(startRunInput),
+          description: "Exactly one of template, pipelineId (with an optional version) or graph.",
+          properties: { ...(schemaOf(startRunInput).properties as object), graph: ref("Graph") },
+        },
+        Artifact: {
+          type: "object",
+          properties: {
+            id: { type: "string" },
+            kind: { type: "string", enum: ["input", "output"] },
+            runId: { type: ["string", "null"] },
+            name: { type: ["string", "null"], description: "a run output's name" },
+            sizeBytes: { type: "integer" },
+            width: { type: "integer" },
+            height: { type: "integer" },
+            format: { type: "string" },
+            sha256: { type: "string" },
+            url: { type: "string", description: "where to download it" },
+          },
+        },
+        Run: {
+          type: "object",
+          properties: {
+            id: { type: "string" },
+            status: { type: "string", enum: [...RUN_STATUSES] },
+            trigger: { type: "string", enum: ["ui", "api", "cli"] },
+            templateSlug: { type: ["string", "null"] },
+            pipelineId: { type: ["string", "null"] },
+            pipelineVersion: { type: ["integer", "null"] },
+            error: { type: ["string", "null"] },
+            errorNodeId: { type: ["string", "null"] },
+            graph: ref("Graph"),
+            inputs: { type: "object", additionalProperties: { type: "string" } },
+            nodes: { type: "array", items: { type: "object", properties: { id: { type: "string" }, type: { type: "string" }, ms: { type: "number" } } } },
+            totalMs: { type: ["number", "null"] },
+            metrics: { type: "array", items: { type: "object" } },
+            outputs: { type: "array", items: ref("Artifact") },
+            createdAt: { type: "string", format: "date-time" },
+            startedAt: { type: ["string", "null"], format: "date-time" },
+            finishedAt: { type: ["string", "null"], format: "date-time" },
+          },
+        },
+        Error: {
+          type: "object",
+          properties: {
+            error: {
+              type: "object",
+              properties: {
+                code: { type: "string" },
+                message: { type: "string" },
+                problems: { type: "array", items: { type: "object", properties: { nodeId: { type: "string" }, edgeId: { type: "string" }, message: { type: "string" } } } },
+                issues: { type: "array", items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } } },
+              },
+              required: ["code", "message"],
+            },
+          },
+        },
+        ...nodeParams,
+      },
+    },
+  };
+}

@@ -1,0 +1,82 @@
+import { z } from "zod";
+import {
+  createPipeline,
+  deletePipeline,
+  duplicatePipeline,
+  getPipeline,
+  listPipelines,
+  listVersions,
+  renamePipeline,
+  restoreVersion,
+  savePipelineVersion,
+} from "../../db/pipelines";
+import { graphInput, idInput, nameInput, validGraph } from "../graph-input";
+import { apiProcedure, createTRPCRouter } from "../trpc";
+
+const versionNumber = z.number().int().positive();
+
+/** What export writes and import reads: a name and a graph, nothing that belongs to this studio's database. */
+export const pipelineFileSchema = z.object({
+  format: z.literal("tudsr-pipeline").optional(),
+  name: nameInput,
+  graph: graphInput,
+});
+
+export const pipelinesRouter = createTRPCRouter({
+  list: apiProcedure
+    .input(
+      z
+        .object({
+          search: z.string().max(200).optional(),
+          sort: z.enum(["updated", "created", "name"]).optional(),
+        })
+        .optional(),
+    )
+    .query(({ input }) => listPipelines(input ?? {})),
+
+  get: apiProcedure
+    .input(z.object({ id: idInput, version: versionNumber.optional() }))
+    .query(({ input }) => getPipeline(input.id, input.version)),
+
+  create: apiProcedure
+    .input(z.object({ name: nameInput, graph: graphInput }))
+    .mutation(({ input }) => createPipeline(input.name, validGraph(input.graph))),
+
+  /** Saves the graph as the pipeline's next version; earlier versions stay as they were. */
+  save: apiProcedure
+    .input(z.object({ id: idInput, graph: graphInput, message: z.string().max(500).optional() }))
+    .mutation(({ input }) => savePipelineVersion(input.id, validGraph(input.graph), input.message)),
+
+  versions: apiProcedure.input(z.object({ id: idInput })).query(({ input }) => listVersions(input.id)),
+
+  /** Saves an old version's graph again as the newest version. */
+  restore: apiProcedure
+    .input(z.object({ id: idInput, version: versionNumber }))
+    .mutation(({ input }) => restoreVersion(input.id, input.version)),
+
+  rename: apiProcedure
+    .input(z.object({ id: idInput, name: nameInput }))
+    .mutation(({ input }) => renamePipeline(input.id, input.name)),
+
+  duplicate: apiProcedure
+    .input(z.object({ id: idInput, name: nameInput.optional() }))
+    .mutation(({ input }) => duplicatePipeline(input.id, input.name)),
+
+  delete: apiProcedure.input(z.object({ id: idInput })).mutation(async ({ input }) => {
+    await deletePipeline(input.id);
+    return { id: input.id, deleted: true };
+  }),
+
+  /** The pipeline file (a version's graph, the latest by default) as the editor downloads it. */
+  export: apiProcedure
+    .input(z.object({ id: idInput, version: versionNumber.optional() }))
+    .query(async ({ input }) => {
+      const pipeline = await getPipeline(input.id, input.version);
+      return { format: "tudsr-pipeline" as const, name: pipeline.name, graph: pipeline.version.graph };
+    }),
+
+  /** Creates a new pipeline from an exported file; an invalid graph is refused with every problem listed. */
+  import: apiProcedure
+    .input(pipelineFileSchema)
+    .mutation(({ input }) => createPipeline(input.name, validGraph(input.graph), "Imported")),
+});

@@ -1,0 +1,15 @@
+// What the web app does once when its server starts (instrumentation.ts): open the database (migrations),
+// start this process's run worker (runs left `running` by a crash become `interrupted`; queued runs run), and
+// print the browser sign-in link.
+import { getDb } from "../db/client";
+import { ensureRunWorker } from "../runs/worker";
+import { signInLink } from "./auth";
+
+export async function startStudioServer(): Promise<void> {
+  await getDb();
+  await ensureRunWorker();
+  // Set by `next start` / `next dev` once it listens (the address it prints); the fallback is its default.
+  const origin = process.env.__NEXT_PRIVATE_ORIGIN || `http://127.0.0.1:${process.env.PORT || 3000}`;
+  console.log(`TUDSR Studio: sign in to the browser UI with ${await signInLink(origin)}`);
+  console.log("  (the same link: `npx tudsr ui-link`; scripts use API keys: `npx tudsr keys create <name>`)");
+}

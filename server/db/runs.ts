@@ -1,0 +1,407 @@
+// Runs: a row is created (queued) before anything executes, so a queued run survives a restart. The state
+// changes the run queue makes are conditional updates (`where: { id, status }`, then the count), which are
+// atomic on SQLite and on Postgres alike: two workers never take the same run, and a late result never
+// overwrites a cancel.
+import type { MetricRecord } from "../../nodes/graph/define-node";
+import type { NodeTiming } from "../../nodes/graph/engine";
+import { applyOverrides, type ParamOverride } from "../../nodes/graph/overrides";
+import type { Graph } from "../../nodes/graph/schema";
+import { checkGraph } from "../../nodes/graph/validate";
+import { nodeRegistry } from "../../nodes/index";
+import type { OutputFile } from "../storage/artifacts";
+import { type ArtifactInfo, toArtifactInfo } from "./artifacts";
+import { getDb } from "./client";
+import { BadInputError, NotFoundError } from "./errors";
+
+export const RUN_STATUSES = ["queued", "running", "succeeded", "failed", "canceled", "interrupted"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const RUN_TRIGGERS = ["ui", "api", "cli"] as const;
+export type RunTrigger = (typeof RUN_TRIGGERS)[number];
+/** Statuses a run never leaves. */
+export const FINAL_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "canceled", "interrupted"];
+
+export interface NewRun {
+  /** Graph JSON; when omitted, the graph of the pipeline version or template below. Validated here. */
+  graph?: unknown;
+  /** Applied to the graph before it is stored; the stored graph is exactly what runs. */
+  overrides?: ParamOverride[];
+  pipelineId?: string;
+  /** Defaults to the pipeline's latest version. */
+  pipelineVersion?: number;
+  templateSlug?: string;
+  /** load-image input name -> id of an uploaded (input) artifact. */
+  inputs: Record<string, string>;
+  trigger: RunTrigger;
+}
+
+export interface RunSummary {
+  id: string;
+  status: RunStatus;
+  trigger: RunTrigger;
+  pipelineId: string | null;
+  pipelineVersion: number | null;
+  templateSlug: string | null;
+  error: string | null;
+  errorNodeId: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export interface RunDetail extends RunSummary {
+  /** The exact graph that ran (overrides applied). */
+  graph: Graph;
+  /** Input name -> artifact id. */
+  inputs: Record<string, string>;
+  overrides: ParamOverride[];
+  /** The run this one re-queued, if any. */
+  requeuedFrom: string | null;
+  /** Per-node timings (also of the nodes that finished before a failure or a cancel). */
+  nodes: NodeTiming[];
+  /** Engine time of a succeeded run. */
+  totalMs: number | null;
+  metrics: MetricRecord[];
+  outputs: ArtifactInfo[];
+}
+
+/** What a worker needs to execute a claimed run. */
+export interface ClaimedRun {
+  id: string;
+  graph: Graph;
+  inputs: Record<string, string>;
+}
+
+/** The `inputs` column: input artifacts, the overrides that were applied, and the run re-queued. */
+interface StoredInputs {
+  artifacts: Record<string, string>;
+  overrides: ParamOverride[];
+  requeuedFrom?: string;
+}
+
+interface StoredTimings {
+  nodes?: NodeTiming[];
+  totalMs?: number;
+}
+
+const summaryInclude = {
+  pipelineVersion: { select: { pipelineId: true, number: true } },
+  template: { select: { slug: true } },
+};
+
+interface RunRow {
+  id: string;
+  status: RunStatus;
+  trigger: RunTrigger;
+  graph: string;
+  inputs: string;
+  error: string | null;
+  errorNodeId: string | null;
+  nodeTimings: string;
+  metrics: string;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  pipelineVersion: { pipelineId: string; number: number } | null;
+  template: { slug: string } | null;
+}
+
+function toSummary(row: RunRow): RunSummary {
+  return {
+    id: row.id,
+    status: row.status,
+    trigger: row.trigger,
+    pipelineId: row.pipelineVersion?.pipelineId ?? null,
+    pipelineVersion: row.pipelineVersion?.number ?? null,
+    templateSlug: row.template?.slug ?? null,
+    error: row.error,
+    errorNodeId: row.errorNodeId,
+    createdAt: row.createdAt,
+    startedAt: row.startedAt,
+    finishedAt: row.finishedAt,
+  };
+}
+
+function parseInputs(text: string): StoredInputs {
+  const parsed = JSON.parse(text) as Partial<StoredInputs>;
+  return { artifacts: parsed.artifacts ?? {}, overrides: parsed.overrides ?? [], requeuedFrom: parsed.requeuedFrom };
+}
+
+function runNotFound(id: string): NotFoundError {
+  return new NotFoundError("run", id);
+}
+
+/** The input names a graph reads (its load-image nodes). */
+function graphInputNames(graph: Graph): string[] {
+  const names = graph.nodes
+    .filter((node) => node.type === "load-image")
+    .map((node) => (typeof node.params.input === "string" ? node.params.input : "input"));
+  return [...new Set(names)].sort();
+}
+
+async function resolveSource(run: NewRun) {
+  const db = await getDb();
+  let pipelineVersionId: string | undefined;
+  let templateId: string | undefined;
+  let graphText: string | undefined;
+  if (run.pipelineId !== undefined) {
+    const version = await db.pipelineVersion.findFirst({
+      where: { pipelineId: run.pipelineId, ...(run.pipelineVersion !== undefined ? { number: run.pipelineVersion } : {}) },
+      orderBy: { number: "desc" },
+    });
+    if (!version) {
+      const pipeline = await db.pipeline.findUnique({ where: { id: run.pipelineId }, select: { id: true } });
+      if (!pipeline) throw new NotFoundError("pipeline", run.pipelineId);
+      throw new NotFoundError("pipeline version", `${run.pipelineId} v${run.pipelineVersion}`);
+    }
+    pipelineVersionId = version.id;
+    graphText = version.graph;
+  }
+  if (run.templateSlug !== undefined) {
+    const template = await db.template.findUnique({ where: { slug: run.templateSlug } });
+    if (!template) throw new NotFoundError("template", run.templateSlug);
+    templateId = template.id;
+    graphText ??= template.graph;
+  }
+  const graph = run.graph ?? (graphText === undefined ? undefined : (JSON.parse(graphText) as unknown));
+  if (graph === undefined) throw new BadInputError("a run needs a graph, a pipeline or a template");
+  return { graph, pipelineVersionId, templateId };
+}
+
+/**
+ * Creates a queued run (it executes once a worker claims it: see server/runs/). Throws GraphValidationError
+ * (every problem, with node ids) for a bad graph, BadInputError for an override of an unknown node or inputs
+ * that do not match the graph's load-image nodes, NotFoundError for an unknown pipeline, template or artifact.
+ */
+export async function createRun(run: NewRun): Promise<RunDetail> {
+  const source = await resolveSource(run);
+  const overrides = run.overrides ?? [];
+  let graph = checkGraph(source.graph, nodeRegistry);
+  if (overrides.length > 0) {
+    try {
+      graph = applyOverrides(graph, overrides);
+    } catch (error) {
+      throw new BadInputError((error as Error).message);
+    }
+    graph = checkGraph(graph, nodeRegistry);
+  }
+  await checkRunInputs(graph, run.inputs);
+  const db = await getDb();
+  const stored: StoredInputs = { artifacts: run.inputs, overrides };
+  const row = await db.run.create({
+    data: {
+      graph: JSON.stringify(graph),
+      inputs: JSON.stringify(stored),
+      trigger: run.trigger,
+      pipelineVersionId: source.pipelineVersionId,
+      templateId: source.templateId,
+    },
+  });
+  return getRun(row.id);
+}
+
+async function checkRunInputs(graph: Graph, inputs: Record<string, string>): Promise<void> {
+  const wanted = graphInputNames(graph);
+  const given = Object.keys(inputs).sort();
+  const missing = wanted.filter((name) => !(name in inputs));
+  const unknown = given.filter((name) => !wanted.includes(name));
+  if (missing.length > 0 || unknown.length > 0) {
+    const parts = [
+      missing.length > 0 ? `missing input ${missing.map((name) => `"${name}"`).join(", ")}` : "",
+      unknown.length > 0 ? `the graph has no input ${unknown.map((name) => `"${name}"`).join(", ")}` : "",
+    ].filter(Boolean);
+    throw new BadInputError(`${parts.join("; ")} (the graph reads: ${wanted.join(", ") || "no inputs"})`);
+  }
+  const db = await getDb();
+  const ids = [...new Set(Object.values(inputs))];
+  const found = await db.artifact.findMany({ where: { id: { in: ids } }, select: { id: true, kind: true } });
+  for (const id of ids) {
+    const row = found.find((candidate) => candidate.id === id);
+    if (!row) throw new NotFoundError("artifact", id);
+    if (row.kind !== "input") throw new BadInputError(`artifact "${id}" is a run output; upload it as an input first`);
+  }
+}
+
+export async function getRun(id: string): Promise<RunDetail> {
+  const db = await getDb();
+  const row = await db.run.findUnique({
+    where: { id },
+    include: { ...summaryInclude, artifacts: { where: { kind: "output" }, orderBy: { path: "asc" } } },
+  });
+  if (!row) throw runNotFound(id);
+  const inputs = parseInputs(row.inputs);
+  const timings = JSON.parse(row.nodeTimings) as StoredTimings;
+  const metrics = JSON.parse(row.metrics) as unknown;
+  return {
+    ...toSummary(row),
+    graph: JSON.parse(row.graph) as Graph,
+    inputs: inputs.artifacts,
+    overrides: inputs.overrides,
+    requeuedFrom: inputs.requeuedFrom ?? null,
+    nodes: timings.nodes ?? [],
+    totalMs: timings.totalMs ?? null,
+    metrics: Array.isArray(metrics) ? (metrics as MetricRecord[]) : [],
+    outputs: row.artifacts.map(toArtifactInfo),
+  };
+}
+
+export async function getRunStatus(id: string): Promise<RunStatus> {
+  const db = await getDb();
+  const row = await db.run.findUnique({ where: { id }, select: { status: true } });
+  if (!row) throw runNotFound(id);
+  return row.status;
+}
+
+export interface RunFilter {
+  status?: RunStatus | RunStatus[];
+  pipelineId?: string;
+  templateSlug?: string;
+  trigger?: RunTrigger;
+  /** 1..200, default 50. */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+/** Newest first, a page at a time. */
+export async function listRuns(filter: RunFilter = {}): Promise<{ runs: RunSummary[]; nextCursor: string | null }> {
+  const db = await getDb();
+  const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 50), 1), 200);
+  const statuses = filter.status === undefined ? undefined : [filter.status].flat();
+  const rows = await db.run.findMany({
+    where: {
+      status: statuses ? { in: statuses } : undefined,
+      trigger: filter.trigger,
+      pipelineVersion: filter.pipelineId !== undefined ? { pipelineId: filter.pipelineId } : undefined,
+      template: filter.templateSlug !== undefined ? { slug: filter.templateSlug } : undefined,
+    },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    include: summaryInclude,
+    take: limit + 1,
+    ...(filter.cursor ? { cursor: { id: filter.cursor }, skip: 1 } : {}),
+  });
+  const page = rows.slice(0, limit);
+  return { runs: page.map(toSummary), nextCursor: rows.length > limit ? page[page.length - 1].id : null };
+}
+
+/** Takes the oldest queued run for execution (queued -> running), or null when none is queued. */
+export async function claimNextRun(): Promise<ClaimedRun | null> {
+  const db = await getDb();
+  for (;;) {
+    const next = await db.run.findFirst({
+      where: { status: "queued" },
+      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+      select: { id: true },
+    });
+    if (!next) return null;
+    const { count } = await db.run.updateMany({
+      where: { id: next.id, status: "queued" },
+      data: { status: "running", startedAt: new Date() },
+    });
+    // Another worker took it (or it was canceled) between the read and the update: try the next one.
+    if (count === 0) continue;
+    const row = await db.run.findUniqueOrThrow({ where: { id: next.id }, select: { graph: true, inputs: true } });
+    return { id: next.id, graph: JSON.parse(row.graph) as Graph, inputs: parseInputs(row.inputs).artifacts };
+  }
+}
+
+export type RunOutcome =
+  | { status: "succeeded"; outputs: OutputFile[]; nodes: NodeTiming[]; totalMs: number; metrics: MetricRecord[] }
+  | { status: "failed"; error: string; errorNodeId?: string; nodes: NodeTiming[] }
+  | { status: "canceled" | "interrupted"; nodes: NodeTiming[]; error?: string };
+
+/**
+ * Records how a running run ended, with its output artifacts, in one transaction. Returns false, changing
+ * nothing, when the run is no longer running: canceled or interrupted meanwhile (a canceled or interrupted
+ * outcome still updates a row already in that status, to add the timings).
+ */
+export async function finishRun(id: string, outcome: RunOutcome): Promise<boolean> {
+  const db = await getDb();
+  const allowed: RunStatus[] = outcome.status === "canceled" || outcome.status === "interrupted" ? ["running", outcome.status] : ["running"];
+  const timings: StoredTimings = { nodes: outcome.nodes, ...(outcome.status === "succeeded" ? { totalMs: outcome.totalMs } : {}) };
+  const data = {
+    status: outcome.status,
+    finishedAt: new Date(),
+    nodeTimings: JSON.stringify(timings),
+    ...(outcome.status === "succeeded" ? { metrics: JSON.stringify(outcome.metrics) } : {}),
+    ...(outcome.status !== "succeeded" && outcome.error !== undefined ? { error: outcome.error } : {}),
+    ...(outcome.status === "failed" ? { errorNodeId: outcome.errorNodeId ?? null } : {}),
+  };
+  return db.$transaction(async (tx) => {
+    const { count } = await tx.run.updateMany({ where: { id, status: { in: allowed } }, data });
+    if (count === 0) return false;
+    if (outcome.status === "succeeded") {
+      for (const output of outcome.outputs) {
+        const { path, format, width, height, sizeBytes, sha256 } = output;
+        await tx.artifact.create({ data: { kind: "output", runId: id, path, format, width, height, sizeBytes, sha256 } });
+      }
+    }
+    return true;
+  });
+}
+
+/**
+ * Cancels in the database: a queued run becomes canceled (it will never start); a running one becomes
+ * canceled at once, and the worker executing it (here or in another process) stops its engine and adds the
+ * timings. Returns the status the run had.
+ */
+export async function markCanceled(id: string): Promise<RunStatus> {
+  const db = await getDb();
+  for (const from of ["queued", "running"] as const) {
+    const { count } = await db.run.updateMany({
+      where: { id, status: from },
+      data: { status: "canceled", finishedAt: new Date() },
+    });
+    if (count === 1) return from;
+  }
+  return getRunStatus(id);
+}
+
+export const INTERRUPTED_MESSAGE = "the process running it stopped (crash or restart) before it finished";
+
+/** Marks every running run interrupted (at start-up, nothing can still be running them). Returns their ids. */
+export async function markInterrupted(): Promise<string[]> {
+  const db = await getDb();
+  const running = await db.run.findMany({ where: { status: "running" }, select: { id: true } });
+  const ids: string[] = [];
+  for (const { id } of running) {
+    const { count } = await db.run.updateMany({
+      where: { id, status: "running" },
+      data: { status: "interrupted", finishedAt: new Date(), error: INTERRUPTED_MESSAGE },
+    });
+    if (count === 1) ids.push(id);
+  }
+  return ids;
+}
+
+/** Current statuses of some runs (a worker checks its runs for a cancel made by another process). */
+export async function runStatuses(ids: string[]): Promise<Map<string, RunStatus>> {
+  if (ids.length === 0) return new Map();
+  const db = await getDb();
+  const rows = await db.run.findMany({ where: { id: { in: ids } }, select: { id: true, status: true } });
+  return new Map(rows.map((row) => [row.id, row.status]));
+}
+
+/**
+ * Runs an interrupted, failed or canceled run again, as a NEW queued run with the same graph, inputs, pipeline
+ * version and template (`requeuedFrom` points back). The old row is kept as it is: it is the record of what
+ * happened (its error, timings and times), the way a pipeline save adds a version instead of rewriting one.
+ */
+export async function requeueRun(id: string, trigger?: RunTrigger): Promise<RunDetail> {
+  const db = await getDb();
+  const old = await db.run.findUnique({ where: { id } });
+  if (!old) throw runNotFound(id);
+  if (!["interrupted", "failed", "canceled"].includes(old.status)) {
+    throw new BadInputError(`run "${id}" is ${old.status}; only interrupted, failed or canceled runs can be re-queued`);
+  }
+  const inputs = parseInputs(old.inputs);
+  const row = await db.run.create({
+    data: {
+      graph: old.graph,
+      inputs: JSON.stringify({ artifacts: inputs.artifacts, overrides: inputs.overrides, requeuedFrom: id } satisfies StoredInputs),
+      trigger: trigger ?? old.trigger,
+      pipelineVersionId: old.pipelineVersionId,
+      templateId: old.templateId,
+    },
+  });
+  return getRun(row.id);
+}

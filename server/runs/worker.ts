@@ -1,0 +1,259 @@
+// The executor side of the run queue: claims queued run rows from the database (never two workers the same
+// run), runs them with runPipeline, stores outputs as artifacts and records how each run ended.
+import { CanceledError } from "../../nodes/graph/define-node";
+import { NodeRunError, type NodeTiming } from "../../nodes/graph/engine";
+import type { EngineEvent } from "../../nodes/graph/events";
+import { formatProblem, GraphValidationError } from "../../nodes/graph/validate";
+import { readArtifact } from "../db/artifacts";
+import { type ClaimedRun, claimNextRun, finishRun, getRun, type RunOutcome, runStatuses } from "../db/runs";
+import { InferenceService } from "../inference/inference-service";
+import { runPipeline } from "../runtime/run-pipeline";
+import { type OutputFile, removeRunOutputFiles, uploadLimits, writeOutputFile } from "../storage/artifacts";
+import { publishRunEvent } from "./events";
+import { startExecutorProcess } from "./executor-process";
+import { ABORT_CANCEL, ABORT_SHUTDOWN, recoverRuns, registerExecutor } from "./queue";
+
+export { recoverRuns };
+
+export interface RunWorkerOptions {
+  /** Runs executed at once; default $TUDSR_RUN_CONCURRENCY, else 1. */
+  concurrency?: number;
+  inference?: InferenceService;
+  /** How often the database is polled for queued runs and for cancels made elsewhere; default $TUDSR_RUN_POLL_MS, else 1000 ms. */
+  pollMs?: number;
+  /** Pixel limit of run inputs; default $TUDSR_MAX_PIXELS (64 MP). */
+  maxPixels?: number;
+}
+
+export interface RunWorker {
+  readonly concurrency: number;
+  /** Stops claiming runs; runs in progress are stopped and end `interrupted` (re-queue them to run again). */
+  stop(): Promise<void>;
+}
+
+export function runConcurrency(): number {
+  const text = process.env.TUDSR_RUN_CONCURRENCY;
+  if (!text) return 1;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`TUDSR_RUN_CONCURRENCY must be a whole number >= 1, got "${text}"`);
+  return value;
+}
+
+export function startRunWorker(options: RunWorkerOptions = {}): RunWorker {
+  const concurrency = options.concurrency ?? runConcurrency();
+  const inference = options.inference ?? new InferenceService();
+  const pollMs = options.pollMs ?? (Number(process.env.TUDSR_RUN_POLL_MS) || 1000);
+  const maxPixels = options.maxPixels ?? uploadLimits().maxPixels;
+  const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  let stopped = false;
+  let pumping: Promise<void> | undefined;
+  let again = false;
+
+  /** Claims queued runs while a slot is free. A call during a pass (a wake-up) asks for one more pass. */
+  function pump(): Promise<void> {
+    if (pumping) {
+      again = true;
+      return pumping;
+    }
+    pumping = (async () => {
+      try {
+        do {
+          again = false;
+          while (!stopped && running.size < concurrency) {
+            const run = await claimNextRun();
+            if (!run) break;
+            start(run);
+          }
+        } while (again && !stopped);
+      } catch (error) {
+        console.error(`run worker: cannot claim runs (retrying in ${pollMs} ms): ${(error as Error).message}`);
+      }
+    })().finally(() => (pumping = undefined));
+    return pumping;
+  }
+
+  function start(run: ClaimedRun): void {
+    const controller = new AbortController();
+    // Claimed while the worker was stopping: it ends at once, interrupted, and can be re-queued.
+    if (stopped) controller.abort(ABORT_SHUTDOWN);
+    const done = execute(run, controller.signal)
+      .catch((error: Error) => console.error(`run worker: run ${run.id} could not be recorded: ${error.message}`))
+      .finally(() => {
+        running.delete(run.id);
+        void pump();
+      });
+    running.set(run.id, { controller, done });
+  }
+
+  async function execute(run: ClaimedRun, signal: AbortSignal): Promise<void> {
+    publishRunEvent({ type: "run-started", runId: run.id });
+    const timings = new TimingsFromEvents();
+    let outcome: RunOutcome;
+    const outputs: OutputFile[] = [];
+    try {
+      const inputs: Record<string, string> = {};
+      for (const [name, artifactId] of Object.entries(run.inputs)) inputs[name] = (await readArtifact(artifactId)).file;
+      const result = await runPipeline(run.graph, {
+        inference,
+        inputs,
+        signal,
+        maxPixels,
+        onEvent: (event) => {
+          timings.add(event);
+          publishRunEvent({ ...event, runId: run.id });
+        },
+      });
+      if (signal.aborted) throw new CanceledError();
+      for (const output of result.outputs) outputs.push(await writeOutputFile(run.id, output));
+      outcome = { status: "succeeded", outputs, nodes: result.nodes, totalMs: result.totalMs, metrics: result.metrics };
+    } catch (error) {
+      outcome = failure(error, signal, timings.list());
+    }
+    let recorded = false;
+    try {
+      recorded = await record(run.id, outcome);
+    } finally {
+      // Outputs are kept only by a run recorded as succeeded (not one canceled while it finished).
+      if (!(recorded && outcome.status === "succeeded") && outputs.length > 0) await removeRunOutputFiles(run.id);
+    }
+    const stored = await getRun(run.id);
+    if (stored.status === "succeeded") {
+      const files = stored.outputs.map((artifact) => ({
+        name: artifact.name ?? "",
+        artifactId: artifact.id,
+        width: artifact.width,
+        height: artifact.height,
+        format: artifact.format,
+      }));
+      publishRunEvent({ type: "run-succeeded", runId: run.id, outputs: files, totalMs: stored.totalMs ?? 0 });
+    } else if (stored.status === "failed") {
+      publishRunEvent({ type: "run-failed", runId: run.id, message: stored.error ?? "failed", nodeId: stored.errorNodeId });
+    } else if (stored.status === "canceled" || stored.status === "interrupted") {
+      publishRunEvent({ type: `run-${stored.status}`, runId: run.id });
+    }
+  }
+
+  /** Runs canceled in the database by another process (or interrupted by a recovery) are stopped here too. */
+  async function checkCanceled(): Promise<void> {
+    if (running.size === 0) return;
+    try {
+      const statuses = await runStatuses([...running.keys()]);
+      // Only runs the query saw: one claimed while it ran is not in `statuses` yet.
+      for (const [runId, status] of statuses) {
+        if (status !== "running") running.get(runId)?.controller.abort(ABORT_CANCEL);
+      }
+    } catch (error) {
+      console.error(`run worker: cannot check run statuses: ${(error as Error).message}`);
+    }
+  }
+
+  const unregister = registerExecutor({
+    wake: () => void pump(),
+    cancel: (runId) => {
+      const entry = running.get(runId);
+      entry?.controller.abort(ABORT_CANCEL);
+      return entry !== undefined;
+    },
+  });
+  const timer = setInterval(() => {
+    void pump();
+    void checkCanceled();
+  }, pollMs);
+  void pump();
+
+  return {
+    concurrency,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      unregister();
+      await pumping;
+      for (const { controller } of running.values()) controller.abort(ABORT_SHUTDOWN);
+      await Promise.all([...running.values()].map((entry) => entry.done));
+    },
+  };
+}
+
+/** finishRun, retried a few times: a busy database must not leave a finished run `running`. */
+async function record(runId: string, outcome: RunOutcome): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await finishRun(runId, outcome);
+    } catch (error) {
+      if (attempt >= 5) throw error;
+      console.error(`run worker: recording run ${runId} failed (attempt ${attempt} of 5, retrying): ${(error as Error).message}`);
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+    }
+  }
+}
+
+function failure(error: unknown, signal: AbortSignal, nodes: NodeTiming[]): RunOutcome {
+  if (signal.aborted) {
+    return signal.reason === ABORT_SHUTDOWN
+      ? { status: "interrupted", nodes, error: "the worker stopped (shutdown) before the run finished" }
+      : { status: "canceled", nodes };
+  }
+  if (error instanceof CanceledError) return { status: "canceled", nodes };
+  if (error instanceof NodeRunError) return { status: "failed", error: error.message, errorNodeId: error.nodeId, nodes };
+  if (error instanceof GraphValidationError) {
+    return { status: "failed", error: `invalid graph: ${error.problems.map(formatProblem).join("; ")}`, nodes };
+  }
+  return { status: "failed", error: error instanceof Error ? error.message : String(error), nodes };
+}
+
+/** Per-node timings gathered from engine events, for runs that end before the engine returns its own. */
+class TimingsFromEvents {
+  private readonly nodes = new Map<string, NodeTiming>();
+
+  add(event: EngineEvent): void {
+    if (event.type === "node-started" && !this.nodes.has(event.nodeId)) {
+      this.nodes.set(event.nodeId, { id: event.nodeId, type: event.nodeType, ms: 0, cached: false, runs: 0 });
+    } else if (event.type === "node-finished") {
+      const timing = this.nodes.get(event.nodeId);
+      if (!timing) return;
+      timing.ms += event.ms;
+      timing.runs += 1;
+      timing.cached = event.cached;
+    }
+  }
+
+  list(): NodeTiming[] {
+    return [...this.nodes.values()];
+  }
+}
+
+// One executor per process for the app, shared across module copies like the database client.
+const shared = globalThis as typeof globalThis & { __tudsrRunWorker?: Promise<RunWorker> };
+
+export interface AppWorkerOptions extends RunWorkerOptions {
+  /**
+   * Where runs execute: "process" (default) in a child process this one starts and watches (ONNX Runtime's
+   * session.run blocks its event loop for a whole tile, about 1.6 s with the thick x4 model on 128 px, which
+   * would stall every request of the web server), or "in-process". Default: $TUDSR_RUN_EXECUTOR, else "process".
+   * `inference` is used in-process only.
+   */
+  executor?: "process" | "in-process";
+}
+
+/** Recovers (see recoverRuns) and starts this process's executor, once; later calls return the same one. */
+export function ensureRunWorker(options: AppWorkerOptions = {}): Promise<RunWorker> {
+  if (!shared.__tudsrRunWorker) {
+    const executor = options.executor ?? (process.env.TUDSR_RUN_EXECUTOR === "in-process" ? "in-process" : "process");
+    const starting = recoverRuns().then(() =>
+      executor === "in-process" ? startRunWorker(options) : startExecutorProcess({ ...options, concurrency: options.concurrency ?? runConcurrency() }),
+    );
+    shared.__tudsrRunWorker = starting;
+    starting.catch(() => {
+      if (shared.__tudsrRunWorker === starting) shared.__tudsrRunWorker = undefined;
+    });
+  }
+  return shared.__tudsrRunWorker;
+}
+
+/** Stops the executor ensureRunWorker started, if any (tests, shutdown). */
+export async function stopRunWorker(): Promise<void> {
+  const starting = shared.__tudsrRunWorker;
+  shared.__tudsrRunWorker = undefined;
+  const worker = await starting?.catch(() => undefined);
+  await worker?.stop();
+}

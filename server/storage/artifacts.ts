@@ -1,0 +1,174 @@
+// Artifact files on disk, under <data folder>/artifacts/: uploaded inputs named by their sha256 (content-addressed,
+// never by the client's name), run outputs under runs/<run id>/<output name>.<ext>. The rows live in
+// server/db/artifacts.ts; this module checks uploads and owns the files.
+import { createHash } from "node:crypto";
+import { access, mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+import sharp from "sharp";
+import { DEFAULT_MAX_PIXELS, decodeImage, ImageDecodeError } from "../images/codec";
+import { BadInputError } from "../db/errors";
+import { dataDir } from "../db/location";
+import { writeFileAtomic } from "../files";
+
+export interface UploadLimits {
+  /** Largest accepted width x height, checked from the header before decoding. */
+  maxPixels: number;
+  maxBytes: number;
+}
+
+export const DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
+
+/** Raster formats an input may have (sharp's names), with the file extension each is stored under. */
+const EXTENSIONS: Record<string, string> = { png: "png", jpeg: "jpg", webp: "webp", gif: "gif", tiff: "tif" };
+
+function positiveIntegerEnv(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (!text) return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} must be a positive whole number, got "${text}"`);
+  return value;
+}
+
+/** $TUDSR_MAX_PIXELS (default 64 MP) and $TUDSR_MAX_UPLOAD_BYTES (default 100 MB); runs use the same pixel limit. */
+export function uploadLimits(): UploadLimits {
+  return {
+    maxPixels: positiveIntegerEnv("TUDSR_MAX_PIXELS", DEFAULT_MAX_PIXELS),
+    maxBytes: positiveIntegerEnv("TUDSR_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES),
+  };
+}
+
+export function artifactsDir(): string {
+  return path.join(dataDir(), "artifacts");
+}
+
+/**
+ * Checks a client's file name and returns it: a plain file name only (no folders, `..`, absolute paths, drive
+ * letters, backslashes, NUL or other control characters). The name is never used to name a file on disk; a
+ * name with path tricks is still refused, since it says the client is not what it claims.
+ */
+export function checkUploadName(name: string): string {
+  const shown = JSON.stringify(name);
+  const bad = (why: string) => new BadInputError(`file name ${shown} ${why}`);
+  if (name.trim() === "") throw bad("is empty");
+  if (name.length > 255) throw bad("is longer than 255 characters");
+  if (name.includes("\0")) throw bad("contains a NUL character");
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw bad("contains control characters");
+  if (name.includes("\\")) throw bad("contains a backslash");
+  if (name.startsWith("/") || /^[A-Za-z]:/.test(name)) throw bad("is an absolute path");
+  if (name.split("/").some((part) => part === ".." || part === ".")) throw bad("contains '..' or '.' path segments");
+  if (name.includes("/")) throw bad("contains a folder; send the file name only");
+  return name;
+}
+
+export interface CheckedImage {
+  format: string;
+  width: number;
+  height: number;
+  sizeBytes: number;
+  sha256: string;
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/**
+ * Checks an uploaded image: size in bytes, a raster format, the pixel limit (from the header, before any pixel
+ * is decoded), then a full decode with the same decoder runs use, so an accepted upload is one a run can read.
+ * Width and height are as a run sees the image (EXIF rotation applied).
+ */
+export async function checkUploadedImage(bytes: Buffer, fileName: string, limits = uploadLimits()): Promise<CheckedImage> {
+  const what = JSON.stringify(fileName);
+  if (bytes.length === 0) throw new BadInputError(`${what} is empty`);
+  if (bytes.length > limits.maxBytes) {
+    throw new BadInputError(`${what} is ${megabytes(bytes.length)}, over the upload limit of ${megabytes(limits.maxBytes)}`);
+  }
+  const meta = await sharp(bytes, { limitInputPixels: false })
+    .metadata()
+    .catch(() => {
+      throw new BadInputError(`${what} is not an image (accepted: PNG, JPEG, WebP, GIF, TIFF)`);
+    });
+  const format = meta.format ?? "unknown";
+  if (!(format in EXTENSIONS)) {
+    throw new BadInputError(`${what} is a ${format} file, not an accepted image format (PNG, JPEG, WebP, GIF, TIFF)`);
+  }
+  let width: number;
+  let height: number;
+  try {
+    ({ width, height } = (await decodeImage(bytes, { maxPixels: limits.maxPixels })).image);
+  } catch (error) {
+    if (!(error instanceof ImageDecodeError)) throw error;
+    throw new BadInputError(`${what}: ${error.message.replace(/^image data: /, "")}`);
+  }
+  return { format, width, height, sizeBytes: bytes.length, sha256: sha256Hex(bytes) };
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/** Absolute path of a row's relative, '/'-separated path; refuses one that would leave the data folder. */
+export function artifactFile(relative: string): string {
+  const root = dataDir();
+  const file = path.resolve(root, ...relative.split("/"));
+  if (!file.startsWith(root + path.sep)) throw new Error(`artifact path "${relative}" is outside the data folder`);
+  return file;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Writes an input's bytes under their sha256 (once: the same content is the same file). Returns the relative path. */
+export async function writeInputFile(bytes: Buffer, image: Pick<CheckedImage, "sha256" | "format">): Promise<string> {
+  const relative = `artifacts/${image.sha256}.${EXTENSIONS[image.format]}`;
+  const file = artifactFile(relative);
+  if (!(await exists(file))) {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFileAtomic(file, bytes);
+  }
+  return relative;
+}
+
+export interface OutputFile {
+  /** The run output's name (the save-image node's `output`). */
+  name: string;
+  path: string;
+  format: string;
+  width: number;
+  height: number;
+  sizeBytes: number;
+  sha256: string;
+}
+
+const OUTPUT_NAME = /^[A-Za-z0-9_-]{1,40}$/;
+
+/** Writes one run output as artifacts/runs/<run id>/<name>.<ext> (names are checked by the save-image node too). */
+export async function writeOutputFile(
+  runId: string,
+  output: { name: string; format: string; width: number; height: number; bytes: Buffer },
+): Promise<OutputFile> {
+  if (!OUTPUT_NAME.test(output.name) || !OUTPUT_NAME.test(runId)) {
+    throw new Error(`bad output name "${output.name}" of run "${runId}"`);
+  }
+  const relative = `artifacts/runs/${runId}/${output.name}.${EXTENSIONS[output.format] ?? output.format}`;
+  const file = artifactFile(relative);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFileAtomic(file, output.bytes);
+  const { name, format, width, height, bytes } = output;
+  return { name, path: relative, format, width, height, sizeBytes: bytes.length, sha256: sha256Hex(bytes) };
+}
+
+/** The output name an output file was stored under. */
+export function outputNameOf(relative: string): string {
+  return path.posix.basename(relative).replace(/\.[^.]*$/, "");
+}
+
+/** Removes a run's output folder (a run that was canceled or failed after writing them keeps none). */
+export async function removeRunOutputFiles(runId: string): Promise<void> {
+  if (!OUTPUT_NAME.test(runId)) return;
+  await rm(artifactFile(`artifacts/runs/${runId}`), { recursive: true, force: true });
+}
