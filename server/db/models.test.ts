@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { access, copyFile, mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, before, it } from "node:test";
 import onnxProto from "onnx-proto";
 import sharp from "sharp";
 import { wholeImageGraph } from "../../fixtures/graphs";
@@ -14,10 +14,10 @@ import { InferenceService } from "../inference/inference-service";
 import { readModelManifest } from "../models/manifest";
 import { setupModels } from "../models/setup";
 import { runPipeline } from "../runtime/run-pipeline";
-import { closeDb, getDb } from "./client";
+import { getDb } from "./client";
 import { BadInputError, NotFoundError } from "./errors";
 import { deleteModel, listModels, uploadModel } from "./models";
-import { freshDatabase, providers, type TestDatabase } from "./test-databases";
+import { describeOnEachDatabase } from "./test-databases";
 
 const { onnx } = onnxProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
@@ -111,161 +111,154 @@ function psnr(a: Float32Array, b: Float32Array): number {
   return 10 * Math.log10(a.length / sum);
 }
 
-for (const { provider, skip } of providers) {
-  describe(`models on ${provider}`, { skip }, () => {
-    let database: TestDatabase;
-    let modelsDir: string;
-    let inference: InferenceService;
+describeOnEachDatabase("models", () => {
+  let modelsDir: string;
+  let inference: InferenceService;
 
-    before(async () => {
-      database = await freshDatabase(provider);
-      database.use();
-      modelsDir = await mkdtemp(path.join(tmpdir(), "tudsr models test "));
-      for (const name of await readdir(REAL_MODELS)) {
-        if (name.endsWith(".onnx")) await symlink(path.join(REAL_MODELS, name), path.join(modelsDir, name));
-      }
-      await copyFile(path.join(REAL_MODELS, "manifest.json"), path.join(modelsDir, "manifest.json"));
-      process.env.TUDSR_MODELS_DIR = modelsDir;
-      // Made before any upload: it must find models uploaded while it lives.
-      inference = new InferenceService(modelsDir);
-    });
-
-    after(async () => {
-      delete process.env.TUDSR_MODELS_DIR;
-      await closeDb();
-      await database?.drop();
-      await rm(modelsDir, { recursive: true, force: true });
-    });
-
-    it("lists the built-in models and mirrors them in the Model table", async () => {
-      const models = await listModels();
-      assert.ok(models.length >= 7);
-      assert.ok(models.every((entry) => entry.builtIn));
-      const slim = models.find((entry) => entry.id === "esrgan-slim-x4")!;
-      assert.deepEqual([slim.scale, slim.valueRange, slim.speedClass], [4, [0, 255], "fast"]);
-      const db = await getDb();
-      assert.equal(await db.model.count(), models.length);
-    });
-
-    it("uploads a real .onnx model: probes it, stores it in the models folder and runs it in a pipeline", async () => {
-      const bytes = await readFile(path.join(REAL_MODELS, "esrgan-slim-x4.onnx"));
-      const uploaded = await uploadModel({ bytes, fileName: "My Slim x4.onnx" });
-      assert.equal(uploaded.id, "my-slim-x4");
-      assert.deepEqual(
-        [uploaded.builtIn, uploaded.scale, uploaded.layout, uploaded.sizeMultiple, uploaded.speedClass, uploaded.title],
-        [false, 4, "NCHW", 1, "fast", "My Slim x4"],
-      );
-      assert.deepEqual(uploaded.source, { upload: "My Slim x4.onnx" });
-      assert.equal(uploaded.parameterCount, (await listModels()).find((entry) => entry.id === "esrgan-slim-x4")!.parameterCount);
-      // These ESRGANs have no normalisation: they give nearly the same picture at either range. The probe
-      // picks the closer one and reports both.
-      const { psnrAt } = uploaded.probe;
-      assert.ok(psnrAt["0..1"] > 25 && psnrAt["0..255"] > 25, JSON.stringify(psnrAt));
-      assert.deepEqual(uploaded.valueRange, psnrAt["0..255"] > psnrAt["0..1"] ? [0, 255] : [0, 1]);
-
-      assert.deepEqual(await readFile(path.join(modelsDir, "upload-my-slim-x4.onnx")), bytes);
-      const entry = (await readModelManifest(modelsDir)).models.find((model) => model.id === "my-slim-x4")!;
-      assert.equal(entry.builtIn, false);
-      assert.equal((await getDb().then((db) => db.model.findUniqueOrThrow({ where: { id: "my-slim-x4" } }))).builtIn, false);
-
-      const input = await sharp(photoPath("coffee.png")).extract({ left: 200, top: 120, width: 40, height: 40 }).png().toBuffer();
-      const mine = await runPipeline(wholeImageGraph("my-slim-x4"), { inference, inputs: { input } });
-      const builtIn = await runPipeline(wholeImageGraph("esrgan-slim-x4"), { inference, inputs: { input } });
-      assert.deepEqual([mine.outputs[0].width, mine.outputs[0].height], [160, 160]);
-      const [a, b] = await Promise.all([decodeImage(mine.outputs[0].bytes), decodeImage(builtIn.outputs[0].bytes)]);
-      const db = psnr(a.image.data, b.image.data);
-      console.log(`uploaded slim x4 (run at ${uploaded.valueRange.join("..")}) vs built-in (0..255): ${db.toFixed(2)} dB; probe ${JSON.stringify(psnrAt)}`);
-      assert.ok(db > 30, `${db.toFixed(2)} dB`);
-
-      // `npm run setup` keeps uploaded entries.
-      await setupModels({ dir: modelsDir });
-      assert.ok((await readModelManifest(modelsDir)).models.some((model) => model.id === "my-slim-x4"));
-    });
-
-    it("uploads another real model (thick x2) with its own scale", async () => {
-      const bytes = await readFile(path.join(REAL_MODELS, "esrgan-thick-x2.onnx"));
-      const uploaded = await uploadModel({ bytes, fileName: "thick.onnx", id: "thick-two", title: "Thick two" });
-      assert.deepEqual([uploaded.id, uploaded.title, uploaded.scale, uploaded.speedClass], ["thick-two", "Thick two", 2, "quality"]);
-    });
-
-    it("tells the value range, the size multiple and the scale apart on models built for it", async () => {
-      const unit = await uploadModel({ bytes: unitModel, fileName: "unit.onnx" });
-      assert.deepEqual([unit.scale, unit.valueRange, unit.sizeMultiple], [2, [0, 1], 1]);
-      const byte = await uploadModel({ bytes: byteModel, fileName: "byte.onnx" });
-      assert.deepEqual([byte.scale, byte.valueRange], [2, [0, 255]]);
-      assert.ok(byte.probe.psnrAt["0..255"] > byte.probe.psnrAt["0..1"] + 10, JSON.stringify(byte.probe.psnrAt));
-      const nhwc = await uploadModel({ bytes: nhwcModel, fileName: "channels-last.onnx" });
-      assert.deepEqual([nhwc.layout, nhwc.scale, nhwc.valueRange], ["NHWC", 2, [0, 1]]);
-      const multiple = await uploadModel({ bytes: multipleOf4Model, fileName: "blocks.onnx" });
-      assert.deepEqual([multiple.scale, multiple.sizeMultiple], [2, 4]);
-      // The generate node pads to the multiple: a 30x30 input runs and comes back 60x60.
-      const input = await sharp(photoPath("astronaut.png")).extract({ left: 100, top: 100, width: 30, height: 30 }).png().toBuffer();
-      const result = await runPipeline(wholeImageGraph("blocks"), { inference, inputs: { input } });
-      assert.deepEqual([result.outputs[0].width, result.outputs[0].height], [60, 60]);
-      // A bilinear x2 in either layout gives the same picture.
-      const channelsLast = await runPipeline(wholeImageGraph("channels-last"), { inference, inputs: { input } });
-      const [a, b] = await Promise.all([decodeImage(result.outputs[0].bytes), decodeImage(channelsLast.outputs[0].bytes)]);
-      assert.ok(psnr(a.image.data, b.image.data) > 40);
-    });
-
-    it("refuses bad model uploads, each with its reason, and stores nothing", async () => {
-      const real = await readFile(path.join(REAL_MODELS, "esrgan-slim-x4.onnx"));
-      const before = (await listModels()).length;
-      const filesBefore = await readdir(modelsDir);
-      await rejects(uploadModel({ bytes: Buffer.from("this is not a model"), fileName: "text.onnx" }), /"text\.onnx": not an ONNX model/);
-      await rejects(uploadModel({ bytes: real.subarray(0, 20_000), fileName: "truncated.onnx" }), /"truncated\.onnx": not an ONNX model/);
-      await rejects(uploadModel({ bytes: Buffer.from(onnx.ModelProto.encode({ irVersion: 7 }).finish()), fileName: "empty.onnx" }), /no graph/);
-      await rejects(
-        uploadModel({ bytes: model([{ opType: "NoSuchOperator", input: ["x"], output: ["y"] }]), fileName: "odd.onnx" }),
-        /ONNX Runtime cannot load this model/,
-      );
-      await rejects(
-        uploadModel({ bytes: model([{ opType: "Identity", input: ["x"], output: ["y"] }]), fileName: "same.onnx" }),
-        /does not upscale: a 33x33 input gave a 33x33 output/,
-      );
-      await rejects(
-        uploadModel({ bytes: model([{ opType: "Cast", input: ["x"], output: ["y"], attribute: [{ name: "to", type: 2, i: FLOAT }] }], { inputType: INT64 }), fileName: "ints.onnx" }),
-        /input "x" is a int64 tensor; a float32 image tensor is needed/,
-      );
-      await rejects(
-        uploadModel({ bytes: model([resize2("x")], { initializers: resizeInits, inputDims: [1, 3, 64, 64] }), fileName: "fixed.onnx" }),
-        /fixed size of 64x64/,
-      );
-      await rejects(
-        uploadModel({ bytes: model([{ opType: "Identity", input: ["x"], output: ["y"] }], { inputDims: ["N", "H", "W"] }), fileName: "flat.onnx" }),
-        /a 4-D NCHW or NHWC image tensor is needed/,
-      );
-      await rejects(
-        uploadModel({ bytes: model([{ opType: "Add", input: ["x", "z"], output: ["y"] }], { inputs: ["x", "z"] }), fileName: "two.onnx" }),
-        /2 inputs \(x, z\); one image input is needed/,
-      );
-      await rejects(uploadModel({ bytes: real, fileName: "../../evil.onnx" }), /contains '\.\.'/);
-      await rejects(uploadModel({ bytes: real, fileName: "model.bin" }), /not a \.onnx file/);
-      await rejects(uploadModel({ bytes: real, fileName: "x.onnx", id: "esrgan-slim-x4" }), /built-in model/);
-      await rejects(uploadModel({ bytes: real, fileName: "x.onnx", id: "Bad Id" }), /must be 1 to 60 lowercase/);
-      await rejects(uploadModel({ bytes: real, fileName: "my slim x4.onnx" }), /a model "my-slim-x4" already exists/);
-      process.env.TUDSR_MAX_MODEL_BYTES = "1000";
-      try {
-        await rejects(uploadModel({ bytes: real, fileName: "big.onnx" }), /over the model upload limit/);
-      } finally {
-        delete process.env.TUDSR_MAX_MODEL_BYTES;
-      }
-      assert.equal((await listModels()).length, before);
-      assert.deepEqual(await readdir(modelsDir), filesBefore);
-    });
-
-    it("deletes a user model (entry, file and row) but never a built-in one", async () => {
-      await deleteModel("my-slim-x4");
-      assert.ok(!(await listModels()).some((entry) => entry.id === "my-slim-x4"));
-      await assert.rejects(access(path.join(modelsDir, "upload-my-slim-x4.onnx")), /ENOENT/);
-      assert.equal(await getDb().then((db) => db.model.findUnique({ where: { id: "my-slim-x4" } })), null);
-      await rejects(deleteModel("esrgan-slim-x4"), /built-in model; only uploaded models can be deleted/);
-      await assert.rejects(deleteModel("my-slim-x4"), NotFoundError);
-      // A model deleted while a service lives is gone for it too.
-      await assert.rejects(
-        runPipeline(wholeImageGraph("my-slim-x4"), { inference, inputs: { input: photoPath("coffee.png") } }),
-        /unknown model "my-slim-x4"/,
-      );
-    });
+  before(async () => {
+    modelsDir = await mkdtemp(path.join(tmpdir(), "tudsr models test "));
+    for (const name of await readdir(REAL_MODELS)) {
+      if (name.endsWith(".onnx")) await symlink(path.join(REAL_MODELS, name), path.join(modelsDir, name));
+    }
+    await copyFile(path.join(REAL_MODELS, "manifest.json"), path.join(modelsDir, "manifest.json"));
+    process.env.TUDSR_MODELS_DIR = modelsDir;
+    // Made before any upload: it must find models uploaded while it lives.
+    inference = new InferenceService(modelsDir);
   });
-}
+
+  after(async () => {
+    delete process.env.TUDSR_MODELS_DIR;
+    await rm(modelsDir, { recursive: true, force: true });
+  });
+
+  it("lists the built-in models and mirrors them in the Model table", async () => {
+    const models = await listModels();
+    assert.ok(models.length >= 7);
+    assert.ok(models.every((entry) => entry.builtIn));
+    const slim = models.find((entry) => entry.id === "esrgan-slim-x4")!;
+    assert.deepEqual([slim.scale, slim.valueRange, slim.speedClass], [4, [0, 255], "fast"]);
+    const db = await getDb();
+    assert.equal(await db.model.count(), models.length);
+  });
+
+  it("uploads a real .onnx model: probes it, stores it in the models folder and runs it in a pipeline", async () => {
+    const bytes = await readFile(path.join(REAL_MODELS, "esrgan-slim-x4.onnx"));
+    const uploaded = await uploadModel({ bytes, fileName: "My Slim x4.onnx" });
+    assert.equal(uploaded.id, "my-slim-x4");
+    assert.deepEqual(
+      [uploaded.builtIn, uploaded.scale, uploaded.layout, uploaded.sizeMultiple, uploaded.speedClass, uploaded.title],
+      [false, 4, "NCHW", 1, "fast", "My Slim x4"],
+    );
+    assert.deepEqual(uploaded.source, { upload: "My Slim x4.onnx" });
+    assert.equal(uploaded.parameterCount, (await listModels()).find((entry) => entry.id === "esrgan-slim-x4")!.parameterCount);
+    // These ESRGANs have no normalisation: they give nearly the same picture at either range. The probe
+    // picks the closer one and reports both.
+    const { psnrAt } = uploaded.probe;
+    assert.ok(psnrAt["0..1"] > 25 && psnrAt["0..255"] > 25, JSON.stringify(psnrAt));
+    assert.deepEqual(uploaded.valueRange, psnrAt["0..255"] > psnrAt["0..1"] ? [0, 255] : [0, 1]);
+
+    assert.deepEqual(await readFile(path.join(modelsDir, "upload-my-slim-x4.onnx")), bytes);
+    const entry = (await readModelManifest(modelsDir)).models.find((model) => model.id === "my-slim-x4")!;
+    assert.equal(entry.builtIn, false);
+    assert.equal((await getDb().then((db) => db.model.findUniqueOrThrow({ where: { id: "my-slim-x4" } }))).builtIn, false);
+
+    const input = await sharp(photoPath("coffee.png")).extract({ left: 200, top: 120, width: 40, height: 40 }).png().toBuffer();
+    const mine = await runPipeline(wholeImageGraph("my-slim-x4"), { inference, inputs: { input } });
+    const builtIn = await runPipeline(wholeImageGraph("esrgan-slim-x4"), { inference, inputs: { input } });
+    assert.deepEqual([mine.outputs[0].width, mine.outputs[0].height], [160, 160]);
+    const [a, b] = await Promise.all([decodeImage(mine.outputs[0].bytes), decodeImage(builtIn.outputs[0].bytes)]);
+    const db = psnr(a.image.data, b.image.data);
+    console.log(`uploaded slim x4 (run at ${uploaded.valueRange.join("..")}) vs built-in (0..255): ${db.toFixed(2)} dB; probe ${JSON.stringify(psnrAt)}`);
+    assert.ok(db > 30, `${db.toFixed(2)} dB`);
+
+    // `npm run setup` keeps uploaded entries.
+    await setupModels({ dir: modelsDir });
+    assert.ok((await readModelManifest(modelsDir)).models.some((model) => model.id === "my-slim-x4"));
+  });
+
+  it("uploads another real model (thick x2) with its own scale", async () => {
+    const bytes = await readFile(path.join(REAL_MODELS, "esrgan-thick-x2.onnx"));
+    const uploaded = await uploadModel({ bytes, fileName: "thick.onnx", id: "thick-two", title: "Thick two" });
+    assert.deepEqual([uploaded.id, uploaded.title, uploaded.scale, uploaded.speedClass], ["thick-two", "Thick two", 2, "quality"]);
+  });
+
+  it("tells the value range, the size multiple and the scale apart on models built for it", async () => {
+    const unit = await uploadModel({ bytes: unitModel, fileName: "unit.onnx" });
+    assert.deepEqual([unit.scale, unit.valueRange, unit.sizeMultiple], [2, [0, 1], 1]);
+    const byte = await uploadModel({ bytes: byteModel, fileName: "byte.onnx" });
+    assert.deepEqual([byte.scale, byte.valueRange], [2, [0, 255]]);
+    assert.ok(byte.probe.psnrAt["0..255"] > byte.probe.psnrAt["0..1"] + 10, JSON.stringify(byte.probe.psnrAt));
+    const nhwc = await uploadModel({ bytes: nhwcModel, fileName: "channels-last.onnx" });
+    assert.deepEqual([nhwc.layout, nhwc.scale, nhwc.valueRange], ["NHWC", 2, [0, 1]]);
+    const multiple = await uploadModel({ bytes: multipleOf4Model, fileName: "blocks.onnx" });
+    assert.deepEqual([multiple.scale, multiple.sizeMultiple], [2, 4]);
+    // The generate node pads to the multiple: a 30x30 input runs and comes back 60x60.
+    const input = await sharp(photoPath("astronaut.png")).extract({ left: 100, top: 100, width: 30, height: 30 }).png().toBuffer();
+    const result = await runPipeline(wholeImageGraph("blocks"), { inference, inputs: { input } });
+    assert.deepEqual([result.outputs[0].width, result.outputs[0].height], [60, 60]);
+    // A bilinear x2 in either layout gives the same picture.
+    const channelsLast = await runPipeline(wholeImageGraph("channels-last"), { inference, inputs: { input } });
+    const [a, b] = await Promise.all([decodeImage(result.outputs[0].bytes), decodeImage(channelsLast.outputs[0].bytes)]);
+    assert.ok(psnr(a.image.data, b.image.data) > 40);
+  });
+
+  it("refuses bad model uploads, each with its reason, and stores nothing", async () => {
+    const real = await readFile(path.join(REAL_MODELS, "esrgan-slim-x4.onnx"));
+    const before = (await listModels()).length;
+    const filesBefore = await readdir(modelsDir);
+    await rejects(uploadModel({ bytes: Buffer.from("this is not a model"), fileName: "text.onnx" }), /"text\.onnx": not an ONNX model/);
+    await rejects(uploadModel({ bytes: real.subarray(0, 20_000), fileName: "truncated.onnx" }), /"truncated\.onnx": not an ONNX model/);
+    await rejects(uploadModel({ bytes: Buffer.from(onnx.ModelProto.encode({ irVersion: 7 }).finish()), fileName: "empty.onnx" }), /no graph/);
+    await rejects(
+      uploadModel({ bytes: model([{ opType: "NoSuchOperator", input: ["x"], output: ["y"] }]), fileName: "odd.onnx" }),
+      /ONNX Runtime cannot load this model/,
+    );
+    await rejects(
+      uploadModel({ bytes: model([{ opType: "Identity", input: ["x"], output: ["y"] }]), fileName: "same.onnx" }),
+      /does not upscale: a 33x33 input gave a 33x33 output/,
+    );
+    await rejects(
+      uploadModel({ bytes: model([{ opType: "Cast", input: ["x"], output: ["y"], attribute: [{ name: "to", type: 2, i: FLOAT }] }], { inputType: INT64 }), fileName: "ints.onnx" }),
+      /input "x" is a int64 tensor; a float32 image tensor is needed/,
+    );
+    await rejects(
+      uploadModel({ bytes: model([resize2("x")], { initializers: resizeInits, inputDims: [1, 3, 64, 64] }), fileName: "fixed.onnx" }),
+      /fixed size of 64x64/,
+    );
+    await rejects(
+      uploadModel({ bytes: model([{ opType: "Identity", input: ["x"], output: ["y"] }], { inputDims: ["N", "H", "W"] }), fileName: "flat.onnx" }),
+      /a 4-D NCHW or NHWC image tensor is needed/,
+    );
+    await rejects(
+      uploadModel({ bytes: model([{ opType: "Add", input: ["x", "z"], output: ["y"] }], { inputs: ["x", "z"] }), fileName: "two.onnx" }),
+      /2 inputs \(x, z\); one image input is needed/,
+    );
+    await rejects(uploadModel({ bytes: real, fileName: "../../evil.onnx" }), /contains '\.\.'/);
+    await rejects(uploadModel({ bytes: real, fileName: "model.bin" }), /not a \.onnx file/);
+    await rejects(uploadModel({ bytes: real, fileName: "x.onnx", id: "esrgan-slim-x4" }), /built-in model/);
+    await rejects(uploadModel({ bytes: real, fileName: "x.onnx", id: "Bad Id" }), /must be 1 to 60 lowercase/);
+    await rejects(uploadModel({ bytes: real, fileName: "my slim x4.onnx" }), /a model "my-slim-x4" already exists/);
+    process.env.TUDSR_MAX_MODEL_BYTES = "1000";
+    try {
+      await rejects(uploadModel({ bytes: real, fileName: "big.onnx" }), /over the model upload limit/);
+    } finally {
+      delete process.env.TUDSR_MAX_MODEL_BYTES;
+    }
+    assert.equal((await listModels()).length, before);
+    assert.deepEqual(await readdir(modelsDir), filesBefore);
+  });
+
+  it("deletes a user model (entry, file and row) but never a built-in one", async () => {
+    await deleteModel("my-slim-x4");
+    assert.ok(!(await listModels()).some((entry) => entry.id === "my-slim-x4"));
+    await assert.rejects(access(path.join(modelsDir, "upload-my-slim-x4.onnx")), /ENOENT/);
+    assert.equal(await getDb().then((db) => db.model.findUnique({ where: { id: "my-slim-x4" } })), null);
+    await rejects(deleteModel("esrgan-slim-x4"), /built-in model; only uploaded models can be deleted/);
+    await assert.rejects(deleteModel("my-slim-x4"), NotFoundError);
+    // A model deleted while a service lives is gone for it too.
+    await assert.rejects(
+      runPipeline(wholeImageGraph("my-slim-x4"), { inference, inputs: { input: photoPath("coffee.png") } }),
+      /unknown model "my-slim-x4"/,
+    );
+  });
+});

@@ -4,7 +4,9 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { after, before, describe } from "node:test";
 import pg from "pg";
+import { closeDb } from "./client";
 import type { Provider } from "./location";
 
 export interface TestDatabase {
@@ -72,4 +74,28 @@ async function freshPostgres(): Promise<TestDatabase> {
 
 export function freshDatabase(provider: Provider): Promise<TestDatabase> {
   return provider === "sqlite" ? freshSqlite() : freshPostgres();
+}
+
+/**
+ * One suite per configured database, each on a fresh one (selected before the suite's own `before` hooks run)
+ * that is closed and dropped after the suite's own `after` hooks (e.g. stopping a worker) have run.
+ */
+export function describeOnEachDatabase(
+  title: string,
+  body: (suite: { provider: Provider; database: () => TestDatabase }) => void,
+): void {
+  for (const { provider, skip } of providers) {
+    describe(`${title} on ${provider}`, { skip }, () => {
+      let database: TestDatabase | undefined;
+      before(async () => {
+        database = await freshDatabase(provider);
+        database.use();
+      });
+      body({ provider, database: () => database! });
+      after(async () => {
+        await closeDb();
+        await database?.drop();
+      });
+    });
+  }
 }

@@ -8,14 +8,13 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
-import { after, before, describe, it } from "node:test";
+import { after, before, it } from "node:test";
 import type { Graph } from "../../nodes/graph/schema";
 import { findTemplate } from "../../nodes/templates/index";
-import { closeDb } from "../db/client";
 import { REPO_ROOT } from "../db/location";
 import { createPipeline, getPipeline, listVersions, savePipelineVersion } from "../db/pipelines";
 import { getRun, INTERRUPTED_MESSAGE } from "../db/runs";
-import { freshDatabase, providers, type TestDatabase } from "../db/test-databases";
+import { describeOnEachDatabase } from "../db/test-databases";
 import { requeue, runQueue, submitRun } from "./queue";
 import { SLIM, uploadCrop, waitForEnd, waitUntil } from "./test-runs";
 
@@ -118,86 +117,79 @@ async function stopServer(server: Server): Promise<void> {
   assert.equal(code, 0, "a stopped server exits cleanly");
 }
 
-for (const { provider, skip } of providers) {
-  describe(`run recovery with real processes on ${provider}`, { skip }, () => {
-    let database: TestDatabase;
-    let pipelineId: string;
-    const graphs: Graph[] = [];
-    let server: Server | undefined;
+describeOnEachDatabase("run recovery with real processes", ({ database }) => {
+  let pipelineId: string;
+  const graphs: Graph[] = [];
+  let server: Server | undefined;
 
-    before(async () => {
-      database = await freshDatabase(provider);
-      database.use();
-      const base = findTemplate("x4-chunked")!.graph;
-      graphs.push(base, { ...base, name: "saved twice" }, { ...base, name: "saved three times" });
-      const pipeline = await createPipeline("kept across crashes", graphs[0]);
-      pipelineId = pipeline.id;
-      await savePipelineVersion(pipelineId, graphs[1], "second");
-      await savePipelineVersion(pipelineId, graphs[2], "third");
-    });
-
-    after(async () => {
-      if (server) await stopServer(server).catch(() => process.kill(-server!.pid, "SIGKILL"));
-      await closeDb();
-      await database?.drop();
-    });
-
-    async function assertPipelinesIntact(): Promise<void> {
-      assert.equal((await listVersions(pipelineId)).length, 3);
-      for (const [index, graph] of graphs.entries()) assert.deepEqual((await getPipeline(pipelineId, index + 1)).version.graph, graph);
-    }
-
-    it("a crash of the server and its executor (SIGKILL to both): after restart the run is interrupted, queued runs complete", async () => {
-      server = await startServer(database.env);
-      const executor = await executorOf(server);
-      const slow = await startSlowRun(0);
-      await waitMidRun(slow);
-      const quick = await startQuickRun(); // queued behind the slow run (concurrency 1)
-
-      process.kill(-server.pid, "SIGKILL"); // the whole process group: nothing gets to clean up
-      await waitUntil("both processes to die", () => !alive(server!.pid) && !alive(executor), 10_000);
-      assert.equal((await getRun(slow)).status, "running", "nothing recorded the crash");
-      assert.equal((await getRun(quick)).status, "queued");
-
-      const started = performance.now();
-      server = await startServer(database.env);
-      await assertInterrupted(slow);
-      assert.equal((await getRun(slow)).error, INTERRUPTED_MESSAGE);
-      await assertSucceeded(quick);
-      console.log(`after the crash: restarted, recovered and ran the queued run in ${(performance.now() - started).toFixed(0)} ms`);
-      await assertPipelinesIntact();
-
-      // One call re-queues the interrupted run, as a new run with the same graph and inputs.
-      const again = await requeue(slow);
-      assert.equal(again.requeuedFrom, slow);
-      assert.deepEqual([again.graph, again.inputs], [(await getRun(slow)).graph, (await getRun(slow)).inputs]);
-      await runQueue.cancel(again.id);
-      assert.equal((await waitForEnd(again.id)).status, "canceled");
-    });
-
-    it("the executor process dies alone: the server marks its run interrupted and starts a new executor", async () => {
-      const executor = await executorOf(server!);
-      const slow = await startSlowRun(40);
-      await waitMidRun(slow);
-      process.kill(executor, "SIGKILL");
-      await waitUntil("the run to be interrupted", async () => (await getRun(slow)).status === "interrupted", 20_000);
-      await assertInterrupted(slow);
-      const quick = await startQuickRun();
-      await assertSucceeded(quick);
-      const replacement = await executorOf(server!);
-      assert.notEqual(replacement, executor);
-      await assertPipelinesIntact();
-    });
-
-    it("the server is killed alone: its executor stops by itself, recording its run as interrupted", async () => {
-      const executor = await executorOf(server!);
-      const slow = await startSlowRun(80);
-      await waitMidRun(slow);
-      process.kill(server!.pid, "SIGKILL");
-      await waitUntil("the orphaned executor to exit", () => !alive(executor), 30_000);
-      await assertInterrupted(slow);
-      server = undefined;
-      await assertPipelinesIntact();
-    });
+  before(async () => {
+    const base = findTemplate("x4-chunked")!.graph;
+    graphs.push(base, { ...base, name: "saved twice" }, { ...base, name: "saved three times" });
+    const pipeline = await createPipeline("kept across crashes", graphs[0]);
+    pipelineId = pipeline.id;
+    await savePipelineVersion(pipelineId, graphs[1], "second");
+    await savePipelineVersion(pipelineId, graphs[2], "third");
   });
-}
+
+  after(async () => {
+    if (server) await stopServer(server).catch(() => process.kill(-server!.pid, "SIGKILL"));
+  });
+
+  async function assertPipelinesIntact(): Promise<void> {
+    assert.equal((await listVersions(pipelineId)).length, 3);
+    for (const [index, graph] of graphs.entries()) assert.deepEqual((await getPipeline(pipelineId, index + 1)).version.graph, graph);
+  }
+
+  it("a crash of the server and its executor (SIGKILL to both): after restart the run is interrupted, queued runs complete", async () => {
+    server = await startServer(database().env);
+    const executor = await executorOf(server);
+    const slow = await startSlowRun(0);
+    await waitMidRun(slow);
+    const quick = await startQuickRun(); // queued behind the slow run (concurrency 1)
+
+    process.kill(-server.pid, "SIGKILL"); // the whole process group: nothing gets to clean up
+    await waitUntil("both processes to die", () => !alive(server!.pid) && !alive(executor), 10_000);
+    assert.equal((await getRun(slow)).status, "running", "nothing recorded the crash");
+    assert.equal((await getRun(quick)).status, "queued");
+
+    const started = performance.now();
+    server = await startServer(database().env);
+    await assertInterrupted(slow);
+    assert.equal((await getRun(slow)).error, INTERRUPTED_MESSAGE);
+    await assertSucceeded(quick);
+    console.log(`after the crash: restarted, recovered and ran the queued run in ${(performance.now() - started).toFixed(0)} ms`);
+    await assertPipelinesIntact();
+
+    // One call re-queues the interrupted run, as a new run with the same graph and inputs.
+    const again = await requeue(slow);
+    assert.equal(again.requeuedFrom, slow);
+    assert.deepEqual([again.graph, again.inputs], [(await getRun(slow)).graph, (await getRun(slow)).inputs]);
+    await runQueue.cancel(again.id);
+    assert.equal((await waitForEnd(again.id)).status, "canceled");
+  });
+
+  it("the executor process dies alone: the server marks its run interrupted and starts a new executor", async () => {
+    const executor = await executorOf(server!);
+    const slow = await startSlowRun(40);
+    await waitMidRun(slow);
+    process.kill(executor, "SIGKILL");
+    await waitUntil("the run to be interrupted", async () => (await getRun(slow)).status === "interrupted", 20_000);
+    await assertInterrupted(slow);
+    const quick = await startQuickRun();
+    await assertSucceeded(quick);
+    const replacement = await executorOf(server!);
+    assert.notEqual(replacement, executor);
+    await assertPipelinesIntact();
+  });
+
+  it("the server is killed alone: its executor stops by itself, recording its run as interrupted", async () => {
+    const executor = await executorOf(server!);
+    const slow = await startSlowRun(80);
+    await waitMidRun(slow);
+    process.kill(server!.pid, "SIGKILL");
+    await waitUntil("the orphaned executor to exit", () => !alive(executor), 30_000);
+    await assertInterrupted(slow);
+    server = undefined;
+    await assertPipelinesIntact();
+  });
+});

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { before, it } from "node:test";
 import { TRPCError } from "@trpc/server";
 import type { Graph } from "../../../nodes/graph/schema";
 import { findTemplate } from "../../../nodes/templates/index";
-import { closeDb, getDb } from "../../db/client";
-import { freshDatabase, providers, type TestDatabase } from "../../db/test-databases";
+import { getDb } from "../../db/client";
+import { describeOnEachDatabase } from "../../db/test-databases";
 import { createCaller } from "../root";
 import { createContext, localContext } from "../trpc";
 
@@ -23,123 +23,113 @@ async function rejectsWith(promise: Promise<unknown>, code: TRPCError["code"], c
   });
 }
 
-for (const { provider, skip } of providers) {
-  describe(`pipelines router on ${provider}`, { skip }, () => {
-    let database: TestDatabase;
-    const api = createCaller(localContext());
+describeOnEachDatabase("pipelines router", () => {
+  const api = createCaller(localContext());
 
-    before(async () => {
-      database = await freshDatabase(provider);
-      database.use();
-      await getDb();
-    });
-
-    after(async () => {
-      await closeDb();
-      await database?.drop();
-    });
-
-    it("creates, saves versions, lists them, restores one and reads any version", async () => {
-      const created = await api.pipelines.create({ name: "Portrait x4", graph: x4 });
-      assert.equal(created.version.number, 1);
-      const saved = await api.pipelines.save({ id: created.id, graph: withParam(x4, "chunk", "tileSize", 96), message: "smaller tiles" });
-      assert.equal(saved.number, 2);
-      const versions = await api.pipelines.versions({ id: created.id });
-      assert.deepEqual(versions.map((version) => version.number), [2, 1]);
-      const restored = await api.pipelines.restore({ id: created.id, version: 1 });
-      assert.equal(restored.number, 3);
-      assert.deepEqual((await api.pipelines.get({ id: created.id })).version.graph, (await api.pipelines.get({ id: created.id, version: 1 })).version.graph);
-      assert.equal((await api.pipelines.get({ id: created.id, version: 2 })).version.graph.nodes.find((node) => node.id === "chunk")!.params.tileSize, 96);
-    });
-
-    it("lists with search and sort, renames, duplicates and deletes", async () => {
-      const a = await api.pipelines.create({ name: "alpha search-me", graph: x4 });
-      const b = await api.pipelines.create({ name: "beta SEARCH-me", graph: x4 });
-      const found = await api.pipelines.list({ search: "search-ME", sort: "name" });
-      assert.deepEqual(found.map((row) => row.id), [a.id, b.id]);
-      await api.pipelines.rename({ id: a.id, name: "gamma search-me" });
-      assert.deepEqual((await api.pipelines.list({ search: "search-me", sort: "name" })).map((row) => row.name), ["beta SEARCH-me", "gamma search-me"]);
-      const copy = await api.pipelines.duplicate({ id: b.id });
-      assert.equal(copy.name, "beta SEARCH-me (copy)");
-      assert.deepEqual(copy.version.graph, b.version.graph);
-      assert.deepEqual(await api.pipelines.delete({ id: copy.id }), { id: copy.id, deleted: true });
-      await rejectsWith(api.pipelines.get({ id: copy.id }), "NOT_FOUND");
-    });
-
-    it("exports a pipeline file and imports it as a new pipeline", async () => {
-      const original = await api.pipelines.create({ name: "Exported", graph: x4 });
-      const file = await api.pipelines.export({ id: original.id });
-      assert.equal(file.format, "tudsr-pipeline");
-      const imported = await api.pipelines.import(JSON.parse(JSON.stringify(file)));
-      assert.notEqual(imported.id, original.id);
-      assert.equal(imported.name, "Exported");
-      assert.deepEqual(imported.version.graph, original.version.graph);
-    });
-
-    it("refuses an invalid graph with 400 listing every node-level problem with its node id", async () => {
-      const broken: unknown = {
-        ...x4,
-        nodes: x4.nodes.map((node) =>
-          node.id === "chunk" ? { ...node, params: { tileSize: -5, bogus: 1 } } : node.id === "generate" ? { ...node, type: "no-such-node" } : node,
-        ),
-      };
-      await rejectsWith(api.pipelines.create({ name: "broken", graph: broken }), "BAD_REQUEST", (error) => {
-        const problems = (error.cause as unknown as { problems: { nodeId?: string; message: string }[] }).problems;
-        assert.ok(problems.some((problem) => problem.nodeId === "chunk" && /tileSize/.test(problem.message)), JSON.stringify(problems));
-        assert.ok(problems.some((problem) => problem.nodeId === "chunk" && /bogus/.test(problem.message)), JSON.stringify(problems));
-        assert.ok(problems.some((problem) => problem.nodeId === "generate" && /no-such-node/.test(problem.message)), JSON.stringify(problems));
-        assert.match(error.message, /node "chunk"/);
-      });
-      // Malformed against the schema: the problem still names the node.
-      const malformed = { ...x4, nodes: [{ ...x4.nodes[0], position: { x: "left" } }, ...x4.nodes.slice(1)] };
-      await rejectsWith(api.pipelines.create({ name: "malformed", graph: malformed }), "BAD_REQUEST", (error) => {
-        assert.match(error.message, new RegExp(`node "${x4.nodes[0].id}": position.x`));
-      });
-      await rejectsWith(api.pipelines.import({ name: "not a graph", graph: "hello" }), "BAD_REQUEST");
-      assert.equal((await api.pipelines.list({ search: "broken" })).length, 0);
-    });
-
-    it("answers unknown ids with NOT_FOUND and bad fields with BAD_REQUEST", async () => {
-      await rejectsWith(api.pipelines.get({ id: "nope" }), "NOT_FOUND", (error) => assert.match(error.message, /pipeline "nope" not found/));
-      await rejectsWith(api.pipelines.save({ id: "nope", graph: x4 }), "NOT_FOUND");
-      await rejectsWith(api.pipelines.restore({ id: "nope", version: 1 }), "NOT_FOUND");
-      const created = await api.pipelines.create({ name: "one version", graph: x4 });
-      await rejectsWith(api.pipelines.get({ id: created.id, version: 9 }), "NOT_FOUND");
-      await rejectsWith(api.pipelines.create({ name: "  ", graph: x4 }), "BAD_REQUEST");
-      await rejectsWith(api.pipelines.get({ id: created.id, version: -1 }), "BAD_REQUEST");
-    });
-
-    it("keeps both versions when two saves of one pipeline race", async () => {
-      const created = await api.pipelines.create({ name: "raced", graph: x4 });
-      const saves = await Promise.all(
-        [64, 80, 96, 112].map((tileSize) => api.pipelines.save({ id: created.id, graph: withParam(x4, "chunk", "tileSize", tileSize) })),
-      );
-      assert.deepEqual(saves.map((save) => save.number).sort(), [2, 3, 4, 5]);
-      assert.equal((await api.pipelines.versions({ id: created.id })).length, 5);
-    });
-
-    it("needs a caller: no key or a wrong key is UNAUTHORIZED and nothing is written", async () => {
-      const before = (await api.pipelines.list()).length;
-      const anonymous = createCaller(await createContext({ headers: new Headers() }));
-      await rejectsWith(anonymous.pipelines.create({ name: "sneaky", graph: x4 }), "UNAUTHORIZED", (error) => assert.match(error.message, /missing API key/));
-      const wrongKey = createCaller(await createContext({ headers: new Headers({ authorization: "Bearer tudsr_00000000_xxx" }) }));
-      await rejectsWith(wrongKey.pipelines.list(), "UNAUTHORIZED");
-      // Even with an invalid graph, auth is answered first.
-      await rejectsWith(anonymous.pipelines.create({ name: "sneaky", graph: {} }), "UNAUTHORIZED");
-      assert.equal((await api.pipelines.list()).length, before);
-      // Public: tells the UI it is signed out, and why.
-      assert.deepEqual(await anonymous.session.whoami(), { signedIn: false, problem: "missing API key: send `Authorization: Bearer <key>` (create one with `npx tudsr keys create <name>`)" });
-      assert.deepEqual(await api.session.whoami(), { signedIn: true, kind: "local", key: null });
-    });
-
-    it("a key works for pipelines but cannot manage keys", async () => {
-      const key = await api.keys.create({ name: "router test" });
-      const script = createCaller(await createContext({ headers: new Headers({ authorization: `Bearer ${key.secret}` }) }));
-      assert.ok(Array.isArray(await script.pipelines.list()));
-      await rejectsWith(script.keys.list(), "FORBIDDEN");
-      await api.keys.revoke({ id: key.prefix });
-      const revoked = createCaller(await createContext({ headers: new Headers({ authorization: `Bearer ${key.secret}` }) }));
-      await rejectsWith(revoked.pipelines.list(), "UNAUTHORIZED", (error) => assert.match(error.message, /revoked/));
-    });
+  before(async () => {
+    await getDb();
   });
-}
+
+  it("creates, saves versions, lists them, restores one and reads any version", async () => {
+    const created = await api.pipelines.create({ name: "Portrait x4", graph: x4 });
+    assert.equal(created.version.number, 1);
+    const saved = await api.pipelines.save({ id: created.id, graph: withParam(x4, "chunk", "tileSize", 96), message: "smaller tiles" });
+    assert.equal(saved.number, 2);
+    const versions = await api.pipelines.versions({ id: created.id });
+    assert.deepEqual(versions.map((version) => version.number), [2, 1]);
+    const restored = await api.pipelines.restore({ id: created.id, version: 1 });
+    assert.equal(restored.number, 3);
+    assert.deepEqual((await api.pipelines.get({ id: created.id })).version.graph, (await api.pipelines.get({ id: created.id, version: 1 })).version.graph);
+    assert.equal((await api.pipelines.get({ id: created.id, version: 2 })).version.graph.nodes.find((node) => node.id === "chunk")!.params.tileSize, 96);
+  });
+
+  it("lists with search and sort, renames, duplicates and deletes", async () => {
+    const a = await api.pipelines.create({ name: "alpha search-me", graph: x4 });
+    const b = await api.pipelines.create({ name: "beta SEARCH-me", graph: x4 });
+    const found = await api.pipelines.list({ search: "search-ME", sort: "name" });
+    assert.deepEqual(found.map((row) => row.id), [a.id, b.id]);
+    await api.pipelines.rename({ id: a.id, name: "gamma search-me" });
+    assert.deepEqual((await api.pipelines.list({ search: "search-me", sort: "name" })).map((row) => row.name), ["beta SEARCH-me", "gamma search-me"]);
+    const copy = await api.pipelines.duplicate({ id: b.id });
+    assert.equal(copy.name, "beta SEARCH-me (copy)");
+    assert.deepEqual(copy.version.graph, b.version.graph);
+    assert.deepEqual(await api.pipelines.delete({ id: copy.id }), { id: copy.id, deleted: true });
+    await rejectsWith(api.pipelines.get({ id: copy.id }), "NOT_FOUND");
+  });
+
+  it("exports a pipeline file and imports it as a new pipeline", async () => {
+    const original = await api.pipelines.create({ name: "Exported", graph: x4 });
+    const file = await api.pipelines.export({ id: original.id });
+    assert.equal(file.format, "tudsr-pipeline");
+    const imported = await api.pipelines.import(JSON.parse(JSON.stringify(file)));
+    assert.notEqual(imported.id, original.id);
+    assert.equal(imported.name, "Exported");
+    assert.deepEqual(imported.version.graph, original.version.graph);
+  });
+
+  it("refuses an invalid graph with 400 listing every node-level problem with its node id", async () => {
+    const broken: unknown = {
+      ...x4,
+      nodes: x4.nodes.map((node) =>
+        node.id === "chunk" ? { ...node, params: { tileSize: -5, bogus: 1 } } : node.id === "generate" ? { ...node, type: "no-such-node" } : node,
+      ),
+    };
+    await rejectsWith(api.pipelines.create({ name: "broken", graph: broken }), "BAD_REQUEST", (error) => {
+      const problems = (error.cause as unknown as { problems: { nodeId?: string; message: string }[] }).problems;
+      assert.ok(problems.some((problem) => problem.nodeId === "chunk" && /tileSize/.test(problem.message)), JSON.stringify(problems));
+      assert.ok(problems.some((problem) => problem.nodeId === "chunk" && /bogus/.test(problem.message)), JSON.stringify(problems));
+      assert.ok(problems.some((problem) => problem.nodeId === "generate" && /no-such-node/.test(problem.message)), JSON.stringify(problems));
+      assert.match(error.message, /node "chunk"/);
+    });
+    // Malformed against the schema: the problem still names the node.
+    const malformed = { ...x4, nodes: [{ ...x4.nodes[0], position: { x: "left" } }, ...x4.nodes.slice(1)] };
+    await rejectsWith(api.pipelines.create({ name: "malformed", graph: malformed }), "BAD_REQUEST", (error) => {
+      assert.match(error.message, new RegExp(`node "${x4.nodes[0].id}": position.x`));
+    });
+    await rejectsWith(api.pipelines.import({ name: "not a graph", graph: "hello" }), "BAD_REQUEST");
+    assert.equal((await api.pipelines.list({ search: "broken" })).length, 0);
+  });
+
+  it("answers unknown ids with NOT_FOUND and bad fields with BAD_REQUEST", async () => {
+    await rejectsWith(api.pipelines.get({ id: "nope" }), "NOT_FOUND", (error) => assert.match(error.message, /pipeline "nope" not found/));
+    await rejectsWith(api.pipelines.save({ id: "nope", graph: x4 }), "NOT_FOUND");
+    await rejectsWith(api.pipelines.restore({ id: "nope", version: 1 }), "NOT_FOUND");
+    const created = await api.pipelines.create({ name: "one version", graph: x4 });
+    await rejectsWith(api.pipelines.get({ id: created.id, version: 9 }), "NOT_FOUND");
+    await rejectsWith(api.pipelines.create({ name: "  ", graph: x4 }), "BAD_REQUEST");
+    await rejectsWith(api.pipelines.get({ id: created.id, version: -1 }), "BAD_REQUEST");
+  });
+
+  it("keeps both versions when two saves of one pipeline race", async () => {
+    const created = await api.pipelines.create({ name: "raced", graph: x4 });
+    const saves = await Promise.all(
+      [64, 80, 96, 112].map((tileSize) => api.pipelines.save({ id: created.id, graph: withParam(x4, "chunk", "tileSize", tileSize) })),
+    );
+    assert.deepEqual(saves.map((save) => save.number).sort(), [2, 3, 4, 5]);
+    assert.equal((await api.pipelines.versions({ id: created.id })).length, 5);
+  });
+
+  it("needs a caller: no key or a wrong key is UNAUTHORIZED and nothing is written", async () => {
+    const before = (await api.pipelines.list()).length;
+    const anonymous = createCaller(await createContext({ headers: new Headers() }));
+    await rejectsWith(anonymous.pipelines.create({ name: "sneaky", graph: x4 }), "UNAUTHORIZED", (error) => assert.match(error.message, /missing API key/));
+    const wrongKey = createCaller(await createContext({ headers: new Headers({ authorization: "Bearer tudsr_00000000_xxx" }) }));
+    await rejectsWith(wrongKey.pipelines.list(), "UNAUTHORIZED");
+    // Even with an invalid graph, auth is answered first.
+    await rejectsWith(anonymous.pipelines.create({ name: "sneaky", graph: {} }), "UNAUTHORIZED");
+    assert.equal((await api.pipelines.list()).length, before);
+    // Public: tells the UI it is signed out, and why.
+    assert.deepEqual(await anonymous.session.whoami(), { signedIn: false, problem: "missing API key: send `Authorization: Bearer <key>` (create one with `npx tudsr keys create <name>`)" });
+    assert.deepEqual(await api.session.whoami(), { signedIn: true, kind: "local", key: null });
+  });
+
+  it("a key works for pipelines but cannot manage keys", async () => {
+    const key = await api.keys.create({ name: "router test" });
+    const script = createCaller(await createContext({ headers: new Headers({ authorization: `Bearer ${key.secret}` }) }));
+    assert.ok(Array.isArray(await script.pipelines.list()));
+    await rejectsWith(script.keys.list(), "FORBIDDEN");
+    await api.keys.revoke({ id: key.prefix });
+    const revoked = createCaller(await createContext({ headers: new Headers({ authorization: `Bearer ${key.secret}` }) }));
+    await rejectsWith(revoked.pipelines.list(), "UNAUTHORIZED", (error) => assert.match(error.message, /revoked/));
+  });
+});
