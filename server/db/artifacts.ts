@@ -32,18 +32,8 @@ export interface StoredArtifact {
   file: string;
 }
 
-interface ArtifactRow {
-  id: string;
-  kind: "input" | "output";
-  runId: string | null;
-  path: string;
-  sizeBytes: number;
-  width: number;
-  height: number;
-  format: string;
-  sha256: string;
-  createdAt: Date;
-}
+/** The database row: the output name is derived from its path. */
+type ArtifactRow = Omit<ArtifactInfo, "name"> & { path: string };
 
 export function toArtifactInfo(row: ArtifactRow): ArtifactInfo {
   const { id, kind, runId, sizeBytes, width, height, format, sha256, createdAt } = row;

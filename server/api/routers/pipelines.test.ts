@@ -1,26 +1,17 @@
 import assert from "node:assert/strict";
 import { before, it } from "node:test";
-import { TRPCError } from "@trpc/server";
 import type { Graph } from "../../../nodes/graph/schema";
 import { findTemplate } from "../../../nodes/templates/index";
 import { getDb } from "../../db/client";
 import { describeOnEachDatabase } from "../../db/test-databases";
 import { createCaller } from "../root";
+import { rejectsWith } from "./test-helpers";
 import { createContext, localContext } from "../trpc";
 
 const x4 = findTemplate("x4-chunked")!.graph;
 
 function withParam(graph: Graph, nodeId: string, param: string, value: unknown): Graph {
   return { ...graph, nodes: graph.nodes.map((node) => (node.id === nodeId ? { ...node, params: { ...node.params, [param]: value } } : node)) };
-}
-
-async function rejectsWith(promise: Promise<unknown>, code: TRPCError["code"], check?: (error: TRPCError) => void): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof TRPCError, `expected a TRPCError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    check?.(error);
-    return true;
-  });
 }
 
 describeOnEachDatabase("pipelines router", () => {

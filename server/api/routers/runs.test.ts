@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, it } from "node:test";
-import { TRPCError } from "@trpc/server";
 import sharp from "sharp";
 import { photoPath } from "../../../fixtures/photos";
 import { getDb } from "../../db/client";
 import { describeOnEachDatabase } from "../../db/test-databases";
 import { ensureRunWorker, stopRunWorker } from "../../runs/worker";
 import { createCaller } from "../root";
+import { rejectsWith } from "./test-helpers";
 import { createContext, localContext } from "../trpc";
 
 const fast = [{ nodeId: "generate", param: "model", value: "esrgan-slim-x4" }];
@@ -17,15 +17,6 @@ async function photoForm(name: string, crop = 96): Promise<FormData> {
   const form = new FormData();
   form.set("file", new File([new Uint8Array(bytes)], name.replace(/\.\w+$/, ".png")));
   return form;
-}
-
-async function rejectsWith(promise: Promise<unknown>, code: TRPCError["code"], pattern?: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof TRPCError, `expected a TRPCError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    if (pattern) assert.match(error.message, pattern);
-    return true;
-  });
 }
 
 describeOnEachDatabase("runs and artifacts routers", () => {

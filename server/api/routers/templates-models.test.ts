@@ -3,22 +3,13 @@ import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, it } from "node:test";
-import { TRPCError } from "@trpc/server";
 import { findTemplate } from "../../../nodes/templates/index";
 import { getDb } from "../../db/client";
 import { describeOnEachDatabase } from "../../db/test-databases";
 import { modelsDir } from "../../models/manifest";
 import { createCaller } from "../root";
+import { rejectsWith } from "./test-helpers";
 import { localContext } from "../trpc";
-
-async function rejectsWith(promise: Promise<unknown>, code: TRPCError["code"], pattern?: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof TRPCError, `expected a TRPCError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    if (pattern) assert.match(error.message, pattern);
-    return true;
-  });
-}
 
 function form(bytes: Uint8Array | string, name: string, fields: Record<string, string> = {}): FormData {
   const data = new FormData();
