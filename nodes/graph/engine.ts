@@ -125,17 +125,16 @@ export async function executeGraph(input: unknown, options: EngineOptions): Prom
     const members = compiled.scopes.get(scope) ?? [];
     const memberIds = new Set(members.map((node) => node.id));
     const outputs = new Map<string, OutputValues>();
-    const waitingOn = new Map<string, number>();
+    // node -> the nodes of this scope it reads from (the container's body-in is not one of them)
+    const upstream = new Map(
+      members.map((node) => [node.id, new Set([...compiled.sources.get(node.id)!.values()].map((s) => s.node).filter((id) => memberIds.has(id)))]),
+    );
+    const waitingOn = new Map(members.map((node) => [node.id, upstream.get(node.id)!.size]));
     const consumers = new Map<string, string[]>();
-    const unreadBy = new Map<string, number>();
-    for (const node of members) {
-      const upstream = [...compiled.sources.get(node.id)!.values()].filter((source) => memberIds.has(source.node));
-      waitingOn.set(node.id, new Set(upstream.map((source) => source.node)).size);
-      for (const source of new Set(upstream.map((s) => s.node))) {
-        consumers.set(source, [...(consumers.get(source) ?? []), node.id]);
-      }
+    for (const [nodeId, sources] of upstream) {
+      for (const source of sources) consumers.set(source, [...(consumers.get(source) ?? []), nodeId]);
     }
-    for (const node of members) unreadBy.set(node.id, consumers.get(node.id)?.length ?? 0);
+    const unreadBy = new Map(members.map((node) => [node.id, consumers.get(node.id)?.length ?? 0]));
     const keep = scope ? compiled.bodyResult.get(scope)?.node : undefined;
 
     const failure = new AbortController();
@@ -150,8 +149,7 @@ export async function executeGraph(input: unknown, options: EngineOptions): Prom
       const inputs: InputValues = {};
       for (const [port, source] of compiled.sources.get(node.id)!) inputs[port] = valueOf(source);
       outputs.set(node.id, await runNode(node, inputs, signal, iteration));
-      for (const source of new Set([...compiled.sources.get(node.id)!.values()].map((s) => s.node))) {
-        if (!memberIds.has(source)) continue;
+      for (const source of upstream.get(node.id)!) {
         const left = unreadBy.get(source)! - 1;
         unreadBy.set(source, left);
         if (left === 0 && source !== keep) outputs.delete(source);

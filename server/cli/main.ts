@@ -30,8 +30,6 @@ const USAGE = `usage:
   --server url           run on a studio server through its HTTP API (upload, start, follow, download)
   --key key              its API key (default: $TUDSR_API_KEY)`;
 
-class UsageError extends CliUsageError {}
-
 const FORMAT_BY_EXTENSION: Record<string, "png" | "jpeg" | "webp"> = { ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp" };
 
 /** Runs the CLI; returns the exit code. Every failure is one line on stderr. */
@@ -56,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
         console.log(USAGE);
         return command ? 0 : 2;
       default:
-        throw new UsageError(`unknown command "${command}" (commands: run, templates, models, keys, ui-link)`);
+        throw new CliUsageError(`unknown command "${command}" (commands: run, templates, models, keys, ui-link)`);
     }
   } catch (error) {
     console.error(`tudsr: ${(error as Error).message}`);
@@ -91,15 +89,15 @@ async function loadGraph(spec: string): Promise<unknown> {
   const template = findTemplate(spec);
   if (template) return template.graph;
   if (!spec.endsWith(".json")) {
-    throw new UsageError(`unknown template "${spec}" (templates: ${builtInTemplates.map((t) => t.id).join(", ")}; or give a pipeline .json file)`);
+    throw new CliUsageError(`unknown template "${spec}" (templates: ${builtInTemplates.map((t) => t.id).join(", ")}; or give a pipeline .json file)`);
   }
   const text = await readFile(spec, "utf8").catch((error: NodeJS.ErrnoException) => {
-    throw new UsageError(error.code === "ENOENT" ? `pipeline file not found: ${spec}` : `cannot read ${spec}: ${error.message}`);
+    throw new CliUsageError(error.code === "ENOENT" ? `pipeline file not found: ${spec}` : `cannot read ${spec}: ${error.message}`);
   });
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`${spec} is not valid JSON: ${(error as Error).message}`);
+    throw new CliUsageError(`${spec} is not valid JSON: ${(error as Error).message}`);
   }
 }
 
@@ -119,20 +117,20 @@ async function runCommand(argv: string[]): Promise<number> {
     values: { input: string[]; output: string[]; set: string[]; json: boolean; server?: string; key?: string };
     positionals: string[];
   };
-  if (positionals.length !== 1) throw new UsageError(`run takes one template id or pipeline file\n${USAGE}`);
+  if (positionals.length !== 1) throw new CliUsageError(`run takes one template id or pipeline file\n${USAGE}`);
   if (values.server !== undefined) {
     const key = values.key ?? process.env.TUDSR_API_KEY;
-    if (!key) throw new UsageError("--server needs an API key: --key <key> or TUDSR_API_KEY (create one on the server: `npx tudsr keys create <name>`)");
+    if (!key) throw new CliUsageError("--server needs an API key: --key <key> or TUDSR_API_KEY (create one on the server: `npx tudsr keys create <name>`)");
     const inputs = Object.fromEntries(values.input.map((spec) => named(spec, "input")));
     const outputs = new Map(values.output.map((spec) => named(spec, "output")));
     return (await import("./remote")).remoteRun({ server: values.server, key, spec: positionals[0], inputs, outputs, set: values.set, json: values.json });
   }
-  if (values.key !== undefined) throw new UsageError("--key is for remote runs: add --server <url>");
+  if (values.key !== undefined) throw new CliUsageError("--key is for remote runs: add --server <url>");
   const inputs: Record<string, string> = {};
   for (const spec of values.input) {
     const [name, file] = named(spec, "input");
     await access(file).catch(() => {
-      throw new UsageError(`input file not found: ${file}`);
+      throw new CliUsageError(`input file not found: ${file}`);
     });
     inputs[name] = file;
   }
@@ -142,9 +140,9 @@ async function runCommand(argv: string[]): Promise<number> {
   const outputs = new Map(values.output.map((spec) => named(spec, "output")));
   for (const [name, file] of outputs) {
     const format = FORMAT_BY_EXTENSION[path.extname(file).toLowerCase()];
-    if (!format) throw new UsageError(`--output ${file}: use .png, .jpg or .webp`);
+    if (!format) throw new CliUsageError(`--output ${file}: use .png, .jpg or .webp`);
     const saver = graph.nodes.find((node) => node.type === "save-image" && resolveParams(saveImageNode, node.params).output === name);
-    if (!saver) throw new UsageError(`the pipeline has no save-image node writing the output "${name}"`);
+    if (!saver) throw new CliUsageError(`the pipeline has no save-image node writing the output "${name}"`);
     saver.params.format = format;
   }
 
