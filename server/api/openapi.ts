@@ -5,6 +5,7 @@ import { z } from "zod";
 import { graphSchema } from "../../nodes/graph/schema";
 import { nodeDefinitions } from "../../nodes/index";
 import { RUN_STATUSES } from "../db/runs";
+import { allowProblemsInput } from "./routers/pipelines";
 import { startRunInput } from "./routers/runs";
 
 function schemaOf(schema: z.ZodType): Record<string, unknown> {
@@ -12,6 +13,7 @@ function schemaOf(schema: z.ZodType): Record<string, unknown> {
   return rest;
 }
 
+const ALLOW_PROBLEMS = schemaOf(allowProblemsInput);
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const jsonBody = (schema: unknown, example?: unknown) => ({
   required: true,
@@ -134,9 +136,9 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { ...ok("Pipelines", { type: "array", items: { type: "object" } }), ...errors(400, 401) },
         },
         post: {
-          summary: "Create a pipeline (version 1) from a graph",
-          requestBody: jsonBody({ type: "object", properties: { name: { type: "string" }, graph: ref("Graph") }, required: ["name", "graph"] }),
-          responses: { ...ok("The pipeline with its version", { type: "object" }, "201"), ...errors(400, 401, 413) },
+          summary: "Create a pipeline (version 1) from a graph; `allowProblems: true` stores a draft with semantic problems",
+          requestBody: jsonBody({ type: "object", properties: { name: { type: "string" }, graph: ref("Graph"), allowProblems: ALLOW_PROBLEMS }, required: ["name", "graph"] }),
+          responses: { ...ok("The pipeline with its version, and `problems` (empty unless a draft)", { type: "object" }, "201"), ...errors(400, 401, 413) },
         },
       },
       "/api/v1/pipelines/{id}": {
@@ -153,7 +155,7 @@ export function openApiDocument(): Record<string, unknown> {
           summary: "Save a new version (earlier versions are kept)",
           parameters: idParam("pipeline id"),
           requestBody: jsonBody({ type: "object", properties: { graph: ref("Graph"), message: { type: "string" } }, required: ["graph"] }),
-          responses: { ...ok("The new version", { type: "object" }, "201"), ...errors(400, 401, 404, 413) },
+          responses: { ...ok("The new version, and `problems` (always empty here: drafts are saved through the UI's API)", { type: "object" }, "201"), ...errors(400, 401, 404, 413) },
         },
       },
       "/api/v1/models": {

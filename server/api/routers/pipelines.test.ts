@@ -81,6 +81,44 @@ describeOnEachDatabase("pipelines router", () => {
     assert.equal((await api.pipelines.list({ search: "broken" })).length, 0);
   });
 
+  it("saves a draft with semantic problems when asked (allowProblems), reports them, and a run of it is refused with them", async () => {
+    // Work in progress: generate's and stitch's wires are not drawn yet.
+    const draft: Graph = { ...x4, edges: x4.edges.filter((edge) => edge.target !== "generate" && edge.target !== "stitch") };
+    const problemsOf = (error: { cause?: unknown }) => (error.cause as unknown as { problems: { nodeId?: string; message: string }[] }).problems;
+    let refused: { nodeId?: string; message: string }[] = [];
+    await rejectsWith(api.pipelines.create({ name: "draft refused", graph: draft }), "BAD_REQUEST", (error) => (refused = problemsOf(error)));
+    assert.equal((await api.pipelines.list({ search: "draft refused" })).length, 0, "without the flag nothing is stored");
+
+    const created = await api.pipelines.create({ name: "draft", graph: draft, allowProblems: true });
+    assert.deepEqual(created.problems, refused, "the same problems the strict save refuses with");
+    assert.ok(created.problems.some((problem) => problem.nodeId === "generate"), JSON.stringify(created.problems));
+    assert.ok(created.problems.some((problem) => problem.nodeId === "stitch"), JSON.stringify(created.problems));
+    assert.deepEqual((await api.pipelines.get({ id: created.id })).version.graph, draft);
+
+    // Still a draft: another version with one problem fewer; then the finished graph, with none.
+    const halfDone: Graph = { ...draft, edges: [...draft.edges, x4.edges.find((edge) => edge.target === "generate")!] };
+    const second = await api.pipelines.save({ id: created.id, graph: halfDone, allowProblems: true, message: "wired generate" });
+    assert.equal(second.number, 2);
+    assert.ok(second.problems.length > 0 && second.problems.length < created.problems.length, JSON.stringify(second.problems));
+    assert.ok(!second.problems.some((problem) => problem.nodeId === "generate"), JSON.stringify(second.problems));
+    await rejectsWith(api.pipelines.save({ id: created.id, graph: halfDone }), "BAD_REQUEST");
+    assert.equal((await api.pipelines.versions({ id: created.id })).length, 2, "the refused strict save added no version");
+
+    // Running a draft is refused with its problems (the run checks the graph), before any input is looked at.
+    await rejectsWith(api.runs.start({ pipelineId: created.id, inputs: {} }), "BAD_REQUEST", (error) => {
+      assert.deepEqual(problemsOf(error), second.problems);
+    });
+
+    const done = await api.pipelines.save({ id: created.id, graph: x4, allowProblems: true });
+    assert.deepEqual(done.problems, []);
+    assert.deepEqual((await api.pipelines.save({ id: created.id, graph: x4 })).problems, []);
+
+    // The schema is not negotiable: a graph that is not a graph is refused even as a draft.
+    await rejectsWith(api.pipelines.create({ name: "not a graph", graph: { version: 1, nodes: "x" }, allowProblems: true }), "BAD_REQUEST");
+    await rejectsWith(api.pipelines.save({ id: created.id, graph: "hello", allowProblems: true }), "BAD_REQUEST");
+    assert.equal((await api.pipelines.versions({ id: created.id })).length, 4);
+  });
+
   it("answers unknown ids with NOT_FOUND and bad fields with BAD_REQUEST", async () => {
     await rejectsWith(api.pipelines.get({ id: "nope" }), "NOT_FOUND", (error) => assert.match(error.message, /pipeline "nope" not found/));
     await rejectsWith(api.pipelines.save({ id: "nope", graph: x4 }), "NOT_FOUND");

@@ -10,6 +10,9 @@ import {
   restoreVersion,
   savePipelineVersion,
 } from "../../db/pipelines";
+import type { Graph } from "../../../nodes/graph/schema";
+import { type GraphProblem, GraphValidationError, parseGraph, validateGraph } from "../../../nodes/graph/validate";
+import { nodeRegistry } from "../../../nodes/index";
 import { graphInput, idInput, nameInput, validGraph } from "../graph-input";
 import { apiProcedure, createTRPCRouter } from "../trpc";
 
@@ -21,6 +24,24 @@ export const pipelineFileSchema = z.object({
   name: nameInput,
   graph: graphInput,
 });
+
+/** Store a graph that has semantic problems (a draft the editor saves while work is in progress). */
+export const allowProblemsInput = z
+  .boolean()
+  .default(false)
+  .describe("store a graph with semantic problems (unconnected inputs, cycles...) as a draft; schema errors are still refused");
+
+/**
+ * The graph to store and its semantic problems. Without `allowProblems` only a valid graph passes (400 listing
+ * every problem otherwise); with it, a graph that passes the schema is kept with its problems, which the
+ * result reports (a run of it is refused with the same problems). A graph failing the schema is always refused.
+ */
+function graphToStore(input: unknown, allowProblems: boolean): { graph: Graph; problems: GraphProblem[] } {
+  if (!allowProblems) return { graph: validGraph(input), problems: [] };
+  const parsed = parseGraph(input);
+  if (!parsed.graph) throw new GraphValidationError(parsed.problems);
+  return { graph: parsed.graph, problems: validateGraph(parsed.graph, nodeRegistry) };
+}
 
 export const pipelinesRouter = createTRPCRouter({
   list: apiProcedure
@@ -38,14 +59,21 @@ export const pipelinesRouter = createTRPCRouter({
     .input(z.object({ id: idInput, version: versionNumber.optional() }))
     .query(({ input }) => getPipeline(input.id, input.version)),
 
+  /** `problems`: the stored graph's semantic problems (empty unless `allowProblems`). */
   create: apiProcedure
-    .input(z.object({ name: nameInput, graph: graphInput }))
-    .mutation(({ input }) => createPipeline(input.name, validGraph(input.graph))),
+    .input(z.object({ name: nameInput, graph: graphInput, allowProblems: allowProblemsInput }))
+    .mutation(async ({ input }) => {
+      const { graph, problems } = graphToStore(input.graph, input.allowProblems);
+      return { ...(await createPipeline(input.name, graph)), problems };
+    }),
 
   /** Saves the graph as the pipeline's next version; earlier versions stay as they were. */
   save: apiProcedure
-    .input(z.object({ id: idInput, graph: graphInput, message: z.string().max(500).optional() }))
-    .mutation(({ input }) => savePipelineVersion(input.id, validGraph(input.graph), input.message)),
+    .input(z.object({ id: idInput, graph: graphInput, message: z.string().max(500).optional(), allowProblems: allowProblemsInput }))
+    .mutation(async ({ input }) => {
+      const { graph, problems } = graphToStore(input.graph, input.allowProblems);
+      return { ...(await savePipelineVersion(input.id, graph, input.message)), problems };
+    }),
 
   versions: apiProcedure.input(z.object({ id: idInput })).query(({ input }) => listVersions(input.id)),
 
