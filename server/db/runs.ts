@@ -48,7 +48,16 @@ export interface RunSummary {
   finishedAt: Date | null;
 }
 
+/** A run as the runs list shows it. */
+export interface RunListItem extends RunSummary {
+  /** The saved pipeline's current name (null for template and unsaved-graph runs, or once it is deleted). */
+  pipelineName: string | null;
+  /** How many output images it stored. */
+  outputCount: number;
+}
+
 export interface RunDetail extends RunSummary {
+  pipelineName: string | null;
   /** The exact graph that ran (overrides applied). */
   graph: Graph;
   /** Input name -> artifact id. */
@@ -84,7 +93,7 @@ interface StoredTimings {
 }
 
 const summaryInclude = {
-  pipelineVersion: { select: { pipelineId: true, number: true } },
+  pipelineVersion: { select: { pipelineId: true, number: true, pipeline: { select: { name: true } } } },
   template: { select: { slug: true } },
 };
 
@@ -101,7 +110,7 @@ interface RunRow {
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
-  pipelineVersion: { pipelineId: string; number: number } | null;
+  pipelineVersion: { pipelineId: string; number: number; pipeline: { name: string } } | null;
   template: { slug: string } | null;
 }
 
@@ -233,6 +242,7 @@ export async function getRun(id: string): Promise<RunDetail> {
   const metrics = JSON.parse(row.metrics) as unknown;
   return {
     ...toSummary(row),
+    pipelineName: row.pipelineVersion?.pipeline.name ?? null,
     graph: JSON.parse(row.graph) as Graph,
     inputs: inputs.artifacts,
     overrides: inputs.overrides,
@@ -263,7 +273,7 @@ export interface RunFilter {
 }
 
 /** Newest first, a page at a time. */
-export async function listRuns(filter: RunFilter = {}): Promise<{ runs: RunSummary[]; nextCursor: string | null }> {
+export async function listRuns(filter: RunFilter = {}): Promise<{ runs: RunListItem[]; nextCursor: string | null }> {
   const db = await getDb();
   const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 50), 1), 200);
   const statuses = filter.status === undefined ? undefined : [filter.status].flat();
@@ -275,12 +285,17 @@ export async function listRuns(filter: RunFilter = {}): Promise<{ runs: RunSumma
       template: filter.templateSlug !== undefined ? { slug: filter.templateSlug } : undefined,
     },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    include: summaryInclude,
+    include: { ...summaryInclude, _count: { select: { artifacts: { where: { kind: "output" } } } } },
     take: limit + 1,
     ...(filter.cursor ? { cursor: { id: filter.cursor }, skip: 1 } : {}),
   });
   const page = rows.slice(0, limit);
-  return { runs: page.map(toSummary), nextCursor: rows.length > limit ? page[page.length - 1].id : null };
+  const runs = page.map((row) => ({
+    ...toSummary(row),
+    pipelineName: row.pipelineVersion?.pipeline.name ?? null,
+    outputCount: row._count.artifacts,
+  }));
+  return { runs, nextCursor: rows.length > limit ? page[page.length - 1].id : null };
 }
 
 /** Takes the oldest queued run for execution (queued -> running), or null when none is queued. */

@@ -53,7 +53,10 @@ describeOnEachDatabase("runs and artifacts routers", () => {
     assert.equal(done.outputs.length, 1);
     assert.deepEqual([done.outputs[0].width, done.outputs[0].height], [384, 384]);
     const listed = await api.runs.list({ status: "succeeded", template: "x4-chunked" });
-    assert.ok(listed.runs.some((row) => row.id === run.id));
+    const row = listed.runs.find((candidate) => candidate.id === run.id);
+    assert.ok(row);
+    assert.equal(row.outputCount, 1);
+    assert.equal(row.pipelineName, null);
   });
 
   it("starts a saved pipeline's version and records the trigger of an API key", async () => {
@@ -67,7 +70,11 @@ describeOnEachDatabase("runs and artifacts routers", () => {
     assert.equal(run.pipelineId, pipeline.id);
     assert.equal(run.pipelineVersion, 1);
     for await (const event of await script.runs.events({ id: run.id })) void event;
-    assert.equal((await script.runs.get({ id: run.id })).status, "succeeded");
+    const done = await script.runs.get({ id: run.id });
+    assert.equal(done.status, "succeeded");
+    assert.equal(done.pipelineName, "slim x4");
+    const listed = (await api.runs.list({ pipelineId: pipeline.id })).runs;
+    assert.deepEqual(listed.map((row) => [row.id, row.pipelineName, row.outputCount]), [[run.id, "slim x4", 1]]);
   });
 
   it("cancels a queued run", async () => {
