@@ -1,7 +1,7 @@
 // Model uploads: real built-in .onnx files uploaded as user models, small hand-built ONNX graphs for what the
 // probe must tell apart, and bad files. Each provider gets its own models folder (links to the real files).
 import assert from "node:assert/strict";
-import { access, copyFile, mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises";
+import { access, copyFile, mkdtemp, readdir, readFile, rm, stat, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, it } from "node:test";
@@ -137,6 +137,7 @@ describeOnEachDatabase("models", () => {
     assert.ok(models.every((entry) => entry.builtIn));
     const slim = models.find((entry) => entry.id === "esrgan-slim-x4")!;
     assert.deepEqual([slim.scale, slim.valueRange, slim.speedClass], [4, [0, 255], "fast"]);
+    assert.equal(slim.fileBytes, (await stat(path.join(REAL_MODELS, "esrgan-slim-x4.onnx"))).size);
     const db = await getDb();
     assert.equal(await db.model.count(), models.length);
   });
@@ -150,6 +151,7 @@ describeOnEachDatabase("models", () => {
       [false, 4, "NCHW", 1, "fast", "My Slim x4"],
     );
     assert.deepEqual(uploaded.source, { upload: "My Slim x4.onnx" });
+    assert.equal(uploaded.fileBytes, bytes.length);
     assert.equal(uploaded.parameterCount, (await listModels()).find((entry) => entry.id === "esrgan-slim-x4")!.parameterCount);
     // These ESRGANs have no normalisation: they give nearly the same picture at either range. The probe
     // picks the closer one and reports both.

@@ -3,7 +3,7 @@
 // an upload is probed, written into that folder as upload-<id>.onnx and added to the manifest with
 // builtIn: false (`npm run setup` keeps such entries). The Model table mirrors the manifest, like the
 // Template table mirrors nodes/templates/, and keeps when each model was added.
-import { rm } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import { writeFileAtomic } from "../files";
 import { BUILTIN_MODELS } from "../models/builtin";
 import { type ModelManifestEntry, modelFilePath, modelsDir, readModelManifest, writeModelManifest } from "../models/manifest";
@@ -25,6 +25,8 @@ export interface ModelSummary {
   source: ModelManifestEntry["source"];
   license: string;
   sha256: string;
+  /** Size of the .onnx file on disk; null when the file is missing (the manifest lists it, setup has not written it). */
+  fileBytes: number | null;
   /** When this database first saw it. */
   addedAt: Date;
 }
@@ -78,16 +80,26 @@ async function mirror(entries: ModelManifestEntry[]): Promise<Map<string, Date>>
   return new Map([...rows].filter(([id]) => ids.includes(id)).map(([id, row]) => [id, row.createdAt]));
 }
 
-function toSummary(entry: ModelManifestEntry, addedAt: Date): ModelSummary {
+async function fileBytesOf(entry: ModelManifestEntry): Promise<number | null> {
+  try {
+    return (await stat(modelFilePath(entry, modelsDir()))).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
+}
+
+async function toSummary(entry: ModelManifestEntry, addedAt: Date): Promise<ModelSummary> {
   const { id, title, builtIn, scale, valueRange, layout, sizeMultiple, parameterCount, speedClass, source, license, sha256 } = entry;
-  return { id, title, builtIn, scale, valueRange, layout, sizeMultiple, parameterCount, speedClass, source, license, sha256, addedAt };
+  const fileBytes = await fileBytesOf(entry);
+  return { id, title, builtIn, scale, valueRange, layout, sizeMultiple, parameterCount, speedClass, source, license, sha256, fileBytes, addedAt };
 }
 
 /** Built-in models first (in manifest order), then uploads. */
 export async function listModels(): Promise<ModelSummary[]> {
   const manifest = await readModelManifest();
   const added = await mirror(manifest.models);
-  return manifest.models.map((entry) => toSummary(entry, added.get(entry.id) ?? new Date()));
+  return Promise.all(manifest.models.map((entry) => toSummary(entry, added.get(entry.id) ?? new Date())));
 }
 
 export async function getModel(id: string): Promise<ModelSummary> {
@@ -178,7 +190,7 @@ export async function uploadModel(upload: ModelUpload): Promise<ModelSummary & {
     }
   });
   const added = await mirror(models);
-  return { ...toSummary(entry, added.get(id) ?? new Date()), probe };
+  return { ...(await toSummary(entry, added.get(id) ?? new Date())), probe };
 }
 
 /** Deletes an uploaded model: its manifest entry, its file and its row. Built-in models cannot be deleted. */
