@@ -15,6 +15,7 @@ const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PAT
 const page = await browser.newPage({ viewport: { width: Number(width), height: Number(height) } });
 page.on("console", (message) => message.type() === "error" && console.error(`console: ${message.text()}`));
 page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
+page.setDefaultTimeout(180_000);
 await page.goto(link);
 await page.goto(new URL(pagePath, origin).href, { waitUntil: "networkidle" });
 await page.screenshot({ path: out });
