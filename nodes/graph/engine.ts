@@ -23,6 +23,12 @@ export interface EngineOptions {
   cache?: NodeCache;
   /** How many independent nodes of one scope may run at once. */
   concurrency?: number;
+  /**
+   * Called with each node's outputs once it has them, also when they come from the cache (`iteration` set
+   * inside a container's body). For previews: the values are shared with the graph and the cache, so a
+   * listener must only read them, and should not hold them (or do slow work) while the run goes on.
+   */
+  onOutputs?: (nodeId: string, outputs: OutputValues, iteration?: number) => void;
 }
 
 export interface NodeTiming {
@@ -197,6 +203,7 @@ export async function executeGraph(input: unknown, options: EngineOptions): Prom
       if (hit) {
         emit({ type: "node-finished", nodeId: node.id, ms: 0, cached: true });
         record(node, 0, true);
+        options.onOutputs?.(node.id, hit, iteration);
         return hit;
       }
     }
@@ -244,6 +251,7 @@ export async function executeGraph(input: unknown, options: EngineOptions): Prom
     emit({ type: "node-finished", nodeId: node.id, ms, cached: false, iteration });
     record(node, ms, false);
     if (signature && !definition.sideEffect) options.cache!.set(signature, outputs);
+    options.onOutputs?.(node.id, outputs, iteration);
     return outputs;
   }
 

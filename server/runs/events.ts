@@ -16,7 +16,14 @@ export type RunLevelEvent =
   | { type: "run-canceled" }
   | { type: "run-interrupted" };
 
-export type RunEvent = (EngineEvent | RunLevelEvent) & { runId: string };
+/**
+ * A thumbnail of a node's output for the editor (server/runs/previews.ts): its first image or tiles output,
+ * longest side <= 160 px, as a WebP data URL; width and height are the output's real size. At most one per
+ * node per run; for a node inside a loop, the last iteration's.
+ */
+export type NodePreviewEvent = { type: "node-preview"; nodeId: string; port: string; width: number; height: number; dataUrl: string };
+
+export type RunEvent = (EngineEvent | RunLevelEvent | NodePreviewEvent) & { runId: string };
 
 /** First event of `watchRun`: the run as stored when the watch began. */
 export type RunSnapshotEvent = { type: "run-snapshot"; runId: string; run: RunSummary };

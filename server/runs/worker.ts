@@ -3,6 +3,7 @@
 import { CanceledError } from "../../nodes/graph/define-node";
 import { NodeRunError, type NodeTiming } from "../../nodes/graph/engine";
 import type { EngineEvent } from "../../nodes/graph/events";
+import type { Graph } from "../../nodes/graph/schema";
 import { formatProblem, GraphValidationError } from "../../nodes/graph/validate";
 import { readArtifact } from "../db/artifacts";
 import { type ClaimedRun, claimNextRun, finishRun, getRun, type RunOutcome, runStatuses } from "../db/runs";
@@ -11,6 +12,8 @@ import { runPipeline } from "../runtime/run-pipeline";
 import { type OutputFile, removeRunOutputFiles, uploadLimits, writeOutputFile } from "../storage/artifacts";
 import { publishRunEvent } from "./events";
 import { startExecutorProcess } from "./executor-process";
+import { type ExecutorNodeCache, executorNodeCache } from "./node-cache";
+import { RunPreviews } from "./previews";
 import { ABORT_CANCEL, ABORT_SHUTDOWN, recoverRuns, registerExecutor } from "./queue";
 
 export { recoverRuns };
@@ -23,6 +26,11 @@ export interface RunWorkerOptions {
   pollMs?: number;
   /** Pixel limit of run inputs; default $TUDSR_MAX_PIXELS (64 MP). */
   maxPixels?: number;
+  /**
+   * Node outputs kept across this worker's runs, so a re-run executes only what changed; default: one of
+   * $TUDSR_NODE_CACHE_MB megabytes (1024; 0 turns it off). null: no cache.
+   */
+  nodeCache?: ExecutorNodeCache | null;
 }
 
 export interface RunWorker {
@@ -44,6 +52,7 @@ export function startRunWorker(options: RunWorkerOptions = {}): RunWorker {
   const inference = options.inference ?? new InferenceService();
   const pollMs = options.pollMs ?? (Number(process.env.TUDSR_RUN_POLL_MS) || 1000);
   const maxPixels = options.maxPixels ?? uploadLimits().maxPixels;
+  const nodeCache = options.nodeCache === undefined ? executorNodeCache() : (options.nodeCache ?? undefined);
   const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   let stopped = false;
   let pumping: Promise<void> | undefined;
@@ -87,7 +96,8 @@ export function startRunWorker(options: RunWorkerOptions = {}): RunWorker {
 
   async function execute(run: ClaimedRun, signal: AbortSignal): Promise<void> {
     publishRunEvent({ type: "run-started", runId: run.id });
-    const timings = new TimingsFromEvents();
+    const timings = new TimingsFromEvents(run.graph);
+    const previews = new RunPreviews(run.graph, (nodeId, preview) => publishRunEvent({ type: "node-preview", runId: run.id, nodeId, ...preview }));
     let outcome: RunOutcome;
     const outputs: OutputFile[] = [];
     try {
@@ -98,10 +108,12 @@ export function startRunWorker(options: RunWorkerOptions = {}): RunWorker {
         inputs,
         signal,
         maxPixels,
+        cache: await nodeCache?.forRun(),
         onEvent: (event) => {
           timings.add(event);
           publishRunEvent({ ...event, runId: run.id });
         },
+        onOutputs: previews.onOutputs,
       });
       if (signal.aborted) throw new CanceledError();
       for (const output of result.outputs) outputs.push(await writeOutputFile(run.id, output));
@@ -116,6 +128,8 @@ export function startRunWorker(options: RunWorkerOptions = {}): RunWorker {
       // Outputs are kept only by a run recorded as succeeded (not one canceled while it finished).
       if (!(recorded && outcome.status === "succeeded") && outputs.length > 0) await removeRunOutputFiles(run.id);
     }
+    // Before the final event, which ends every watch of the run (the last previews are a few ms of encoding).
+    await previews.flush();
     const stored = await getRun(run.id);
     if (stored.status === "succeeded") {
       const files = stored.outputs.map((artifact) => ({
@@ -204,12 +218,22 @@ function failure(error: unknown, signal: AbortSignal, nodes: NodeTiming[]): RunO
 /** Per-node timings gathered from engine events, for runs that end before the engine returns its own. */
 class TimingsFromEvents {
   private readonly nodes = new Map<string, NodeTiming>();
+  private readonly types: Map<string, string>;
+
+  constructor(graph: Graph) {
+    this.types = new Map(graph.nodes.map((node) => [node.id, node.type]));
+  }
 
   add(event: EngineEvent): void {
     if (event.type === "node-started" && !this.nodes.has(event.nodeId)) {
       this.nodes.set(event.nodeId, { id: event.nodeId, type: event.nodeType, ms: 0, cached: false, runs: 0 });
     } else if (event.type === "node-finished") {
-      const timing = this.nodes.get(event.nodeId);
+      // A node served from the cache finishes without starting.
+      let timing = this.nodes.get(event.nodeId);
+      if (!timing && event.cached) {
+        timing = { id: event.nodeId, type: this.types.get(event.nodeId) ?? "", ms: 0, cached: true, runs: 0 };
+        this.nodes.set(event.nodeId, timing);
+      }
       if (!timing) return;
       timing.ms += event.ms;
       timing.runs += 1;

@@ -1,4 +1,4 @@
-import type { MetricRecord } from "../../nodes/graph/define-node";
+import type { MetricRecord, OutputValues } from "../../nodes/graph/define-node";
 import type { NodeCache } from "../../nodes/graph/cache";
 import { type EngineResult, executeGraph, type NodeTiming } from "../../nodes/graph/engine";
 import type { EngineListener } from "../../nodes/graph/events";
@@ -15,6 +15,8 @@ export interface RunPipelineOptions {
   signal?: AbortSignal;
   onEvent?: EngineListener;
   cache?: NodeCache;
+  /** See EngineOptions.onOutputs (the run queue makes node previews from them). */
+  onOutputs?: (nodeId: string, outputs: OutputValues, iteration?: number) => void;
   maxPixels?: number;
 }
 
@@ -37,6 +39,7 @@ export async function runPipeline(graphInput: unknown, options: RunPipelineOptio
     signal: options.signal,
     onEvent: options.onEvent,
     cache: options.cache,
+    onOutputs: options.onOutputs,
   });
   return { outputs: [...host.outputs.values()], metrics: host.metrics, nodes: result.nodes, totalMs: result.totalMs };
 }
