@@ -1,7 +1,7 @@
 // The super-resolution models that `npm run setup` converts from the UpscalerJS npm packages.
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
+import { REPO_ROOT } from "../paths";
 import type { ModelManifestEntry } from "./manifest";
 
 export interface BuiltinModel {
@@ -73,28 +73,26 @@ export interface InstalledPackage {
   license: string; // e.g. "MIT (Copyright (c) 2022 Kevin Scott)"
 }
 
-const localRequire = createRequire(import.meta.url);
-
-/** Finds an installed npm package's folder, version and licence (its exports map hides package.json). */
+/**
+ * Finds an installed npm package's folder, version and licence: `node_modules/<name>` in the repository or a
+ * folder above it, as Node looks. Not require.resolve: Next's bundler rewrites it (the studio's model upload
+ * failed with "not installed"), and the package's exports map hides package.json anyway.
+ */
 export function installedPackage(name: string): InstalledPackage {
-  let entry: string;
-  try {
-    entry = localRequire.resolve(name);
-  } catch {
-    throw new Error(`npm package ${name} is not installed: run \`npm install\``);
-  }
-  for (let dir = path.dirname(entry); dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    let pkg: { name?: string; version?: string; license?: string };
+  for (let root = REPO_ROOT; ; root = path.dirname(root)) {
+    const dir = path.join(root, "node_modules", name);
+    let pkg: { name?: string; version?: string; license?: string } | undefined;
     try {
       pkg = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8"));
     } catch {
-      continue;
+      pkg = undefined;
     }
-    if (pkg.name !== name) continue;
-    if (!pkg.version) throw new Error(`${name}: package.json has no version`);
-    return { dir, version: pkg.version, license: describeLicense(dir, pkg.license) };
+    if (pkg?.name === name) {
+      if (!pkg.version) throw new Error(`${name}: package.json has no version`);
+      return { dir, version: pkg.version, license: describeLicense(dir, pkg.license) };
+    }
+    if (root === path.dirname(root)) throw new Error(`npm package ${name} is not installed: run \`npm install\``);
   }
-  throw new Error(`cannot find package.json of ${name} above ${entry}`);
 }
 
 function describeLicense(dir: string, spdx: string | undefined): string {
