@@ -12,7 +12,7 @@ import type { RunStatus } from "../../server/db/runs";
 import type { RunEvent, RunSnapshotEvent } from "../../server/runs/events";
 import { errorMessage } from "../ui/errors";
 import { useToast } from "../ui/toast";
-import { useTRPC } from "../ui/trpc";
+import { useTRPC, useTRPCClient } from "../ui/trpc";
 import type { NodePreview, NodeRunState } from "./editor-state";
 
 export interface InputImage {
@@ -50,6 +50,9 @@ export interface RunnerState {
   previews: ReadonlyMap<string, NodePreview>;
 }
 
+// Here, not imported from server/db/runs: a value import would pull the database client into the browser bundle.
+const FINAL_STATUSES = new Set<string>(["succeeded", "failed", "canceled", "interrupted"]);
+const FINAL_EVENT_TYPES = new Set([...FINAL_STATUSES].map((status) => `run-${status}`));
 const INPUTS_KEY = "tudsr.inputs";
 const RECENT_KEY = "tudsr.recentInputs";
 
@@ -62,7 +65,7 @@ function stored<T>(key: string, fallback: T): T {
   }
 }
 
-type RunEventData = RunEvent | RunSnapshotEvent | (RunEvent & { type: "node-preview" });
+type RunEventData = RunEvent | RunSnapshotEvent;
 
 export function useRunner({ graph, pipelineId, clean, problems }: {
   graph: Graph;
@@ -72,6 +75,7 @@ export function useRunner({ graph, pipelineId, clean, problems }: {
   problems: readonly GraphProblem[];
 }): RunnerState {
   const trpc = useTRPC();
+  const client = useTRPCClient();
   const toast = useToast();
   const [inputs, setInputs] = useState<Record<string, InputImage | undefined>>({});
   const [recent, setRecent] = useState<InputImage[]>([]);
@@ -180,7 +184,33 @@ export function useRunner({ graph, pipelineId, clean, problems }: {
   const settleNodes = (status: NodeRunState["status"]) =>
     setNodeStates((current) => new Map([...current].map(([id, state]) => [id, state.status === "queued" || state.status === "running" ? { ...state, status } : state])));
 
+  /** A run that ended: its stored record is the truth (a fast, fully cached run may end before the stream opens). */
+  const settleFromStore = async (id: string) => {
+    try {
+      const run = await client.runs.get.query({ id });
+      setStatus(run.status);
+      setMessage(run.error ?? undefined);
+      setFailedNodeId(run.errorNodeId);
+      setTotalMs(run.totalMs ?? undefined);
+      setOutputs(run.outputs.map((output) => ({ name: output.name ?? "output", artifactId: output.id, width: output.width, height: output.height })));
+      setNodeStates((current) => {
+        const next = new Map(current);
+        for (const timing of run.nodes) next.set(timing.id, { ...next.get(timing.id), status: "done", ms: timing.ms, cached: timing.cached });
+        if (run.errorNodeId) next.set(run.errorNodeId, { status: "failed", message: run.error ?? "failed" });
+        for (const [nodeId, state] of next) {
+          if (state.status === "queued" || state.status === "running") next.set(nodeId, { ...state, status: "canceled" });
+        }
+        return next;
+      });
+    } catch (error) {
+      toast(`Cannot read the finished run: ${errorMessage(error)}`, { kind: "error" });
+    }
+  };
+
   const onEvent = (event: RunEventData) => {
+    if (event.type === "run-snapshot" ? FINAL_STATUSES.has(event.run.status) : FINAL_EVENT_TYPES.has(event.type)) {
+      void settleFromStore(event.runId);
+    }
     switch (event.type) {
       case "run-snapshot":
         setStatus(event.run.status);

@@ -43,13 +43,33 @@ export function isFinalEvent(event: RunEvent): boolean {
 interface Listeners {
   byRun: Map<string, Set<RunListener>>;
   all: Set<RunListener>;
+  /** Each live run's events so far, replayed to a watch that starts mid-run (a reloaded editor, a late stream). */
+  history: Map<string, RunEvent[]>;
 }
 
 // On globalThis: Next's dev server may load this module twice, and both copies must share the listeners.
 const shared = globalThis as typeof globalThis & { __tudsrRunEvents?: Listeners };
-const listeners: Listeners = (shared.__tudsrRunEvents ??= { byRun: new Map(), all: new Set() });
+const listeners: Listeners = (shared.__tudsrRunEvents ??= { byRun: new Map(), all: new Set(), history: new Map() });
+
+/** Events kept per live run; progress events replace the node's previous one, so this is rarely reached. */
+const HISTORY_LIMIT = 5000;
+
+function remember(event: RunEvent): void {
+  if (isFinalEvent(event)) {
+    listeners.history.delete(event.runId);
+    return;
+  }
+  let events = listeners.history.get(event.runId);
+  if (!events) listeners.history.set(event.runId, (events = []));
+  if (event.type === "node-progress" || event.type === "node-preview") {
+    const index = events.findLastIndex((old) => old.type === event.type && old.nodeId === event.nodeId);
+    if (index >= 0) events.splice(index, 1);
+  }
+  if (events.length < HISTORY_LIMIT) events.push(event);
+}
 
 export function publishRunEvent(event: RunEvent): void {
+  remember(event);
   for (const listener of [...(listeners.byRun.get(event.runId) ?? []), ...listeners.all]) {
     try {
       listener(event);
@@ -77,17 +97,18 @@ export function subscribeAllRuns(listener: RunListener): () => void {
 }
 
 /**
- * A run's live events for a subscription: first a snapshot of the stored run, then every event until the run
- * ends (or `signal` aborts). A run that has already ended yields its snapshot only. Unknown id: NotFoundError.
+ * A run's live events for a subscription: first a snapshot of the stored run, then the events it published
+ * before the watch began, then every event until the run ends (or `signal` aborts). A run that has already ended yields its snapshot only. Unknown id: NotFoundError.
  */
 export async function* watchRun(runId: string, options: { signal?: AbortSignal } = {}): AsyncGenerator<RunEvent | RunSnapshotEvent> {
-  const pending: RunEvent[] = [];
   let wake: (() => void) | undefined;
   const notify = () => {
     wake?.();
     wake = undefined;
   };
-  // Subscribed before the snapshot is read, so nothing between the two is lost.
+  // Subscribed before the snapshot is read, so nothing between the two is lost; what the run did before the
+  // watch began is replayed first (taken in the same tick as the subscription: no gap, no duplicate).
+  const pending: RunEvent[] = [...(listeners.history.get(runId) ?? [])];
   const unsubscribe = subscribeRun(runId, (event) => {
     pending.push(event);
     notify();
