@@ -37,6 +37,21 @@ it("colours each edge by the type its source port carries and starts it at that 
   assert.deepEqual(layout.viewBox, { x: -24, y: -24, width: 960 + NODE_WIDTH + 48, height: NODE_HEIGHT + 48 });
 });
 
+it("fits a wire that loops back to an earlier column inside the picture", () => {
+  const graph: Graph = {
+    version: 1,
+    nodes: [
+      { id: "late", type: "resize", params: {}, position: { x: 600, y: 0 } },
+      { id: "early", type: "resize", params: {}, position: { x: 0, y: 200 } },
+    ],
+    edges: [{ id: "back", source: "late", sourceHandle: "image", target: "early", targetHandle: "image" }],
+  };
+  // The curve leaves "late" to the right and enters "early" from the left, bulging past both.
+  const { viewBox } = layoutGraph(graph);
+  assert.ok(viewBox.x < -24 - 20, JSON.stringify(viewBox));
+  assert.ok(viewBox.x + viewBox.width > 600 + NODE_WIDTH + 24 + 20, JSON.stringify(viewBox));
+});
+
 it("draws what it can of a broken draft: unknown types, missing parents, dangling edges, a parent cycle", () => {
   const graph: Graph = {
     version: 1,

@@ -152,6 +152,8 @@ export function layoutGraph(graph: Graph): DiagramLayout {
   }
 
   const edges: DiagramEdge[] = [];
+  // Where the curves reach: a wire looping back to an earlier column bulges past the nodes it joins.
+  const curvePoints: { x: number; y: number }[] = [];
   for (const edge of graph.edges) {
     const source = placed.get(edge.source);
     const target = placed.get(edge.target);
@@ -161,6 +163,13 @@ export function layoutGraph(graph: Graph): DiagramLayout {
     const start = from ?? { x: source.x + source.width, y: source.y + source.height / 2 };
     const end = to ?? { x: target.x, y: target.y + target.height / 2 };
     const bend = Math.max(40, Math.abs(end.x - start.x) / 2);
+    for (let t = 0.1; t < 1; t += 0.1) {
+      const [a, b, c, d] = [(1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t ** 2, t ** 3];
+      curvePoints.push({
+        x: a * start.x + b * (start.x + bend) + c * (end.x - bend) + d * end.x,
+        y: a * start.y + b * start.y + c * end.y + d * end.y,
+      });
+    }
     edges.push({
       id: edge.id,
       path: `M ${start.x} ${start.y} C ${start.x + bend} ${start.y}, ${end.x - bend} ${end.y}, ${end.x} ${end.y}`,
@@ -188,8 +197,8 @@ export function layoutGraph(graph: Graph): DiagramLayout {
       };
     });
 
-  const xs = nodes.flatMap((node) => [node.x, node.x + node.width]);
-  const ys = nodes.flatMap((node) => [node.y, node.y + node.height]);
+  const xs = [...nodes.flatMap((node) => [node.x, node.x + node.width]), ...curvePoints.map((point) => point.x)];
+  const ys = [...nodes.flatMap((node) => [node.y, node.y + node.height]), ...curvePoints.map((point) => point.y)];
   const viewBox = nodes.length
     ? {
         x: Math.min(...xs) - MARGIN,
