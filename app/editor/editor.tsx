@@ -208,10 +208,15 @@ function EditorCanvas({ pipeline, graph: initialGraph }: EditorProps) {
       const bounds = canvasRef.current?.getBoundingClientRect();
       let position =
         at ?? flow.screenToFlowPosition({ x: (bounds?.left ?? 0) + (bounds?.width ?? 800) / 2 - 115, y: (bounds?.top ?? 0) + (bounds?.height ?? 600) / 2 - 40 });
-      // Clicked nodes land in the middle of the view, cascading so they do not hide one another.
-      while (!at && latest.current.nodes.some((node) => Math.abs(node.position.x - position.x) < 20 && Math.abs(node.position.y - position.y) < 20)) {
-        position = { x: position.x + 30, y: position.y + 30 };
-      }
+      // Clicked nodes land in the middle of the view; when that spot is taken, the next free one to the right
+      // (pipelines read left to right), so a new node never hides another.
+      const overlaps = (x: number, y: number) =>
+        latest.current.nodes.some((node) => {
+          if (node.type === "container") return false;
+          const origin = absolutePosition(node, latest.current.nodes);
+          return Math.abs(origin.x - x) < (node.measured?.width ?? 230) + 10 && Math.abs(origin.y - y) < (node.measured?.height ?? 90) + 10;
+        });
+      while (!at && overlaps(position.x, position.y)) position = { x: position.x + 260, y: position.y };
       const container = definition.container ? undefined : containerAt({ x: position.x + 20, y: position.y + 20 });
       const id = freshId(nodeType, new Set(latest.current.nodes.map((node) => node.id)));
       const parentOrigin = container ? absolutePosition(container, latest.current.nodes) : { x: 0, y: 0 };

@@ -4,7 +4,7 @@
 // graph is served from the executor's cache; its nodes report "cached".
 import { useMutation } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { Graph } from "../../nodes/graph/schema";
 import { type GraphProblem, resolveParams } from "../../nodes/graph/validate";
 import { nodeRegistry } from "../../nodes/index";
@@ -89,6 +89,8 @@ export function useRunner({ graph, pipelineId, clean, problems }: {
   const [startedAt, setStartedAt] = useState<number>();
   const [nodeStates, setNodeStates] = useState<Map<string, NodeRunState>>(new Map());
   const [previews, setPreviews] = useState<Map<string, NodePreview>>(new Map());
+  // The run this editor follows now: late answers about an earlier run are ignored.
+  const currentRun = useRef<string | undefined>(undefined);
 
   // Read after mount: localStorage does not exist while the server renders.
   useEffect(() => {
@@ -149,6 +151,8 @@ export function useRunner({ graph, pipelineId, clean, problems }: {
       toast(`Choose an input image for ${missing.map((name) => `“${name}”`).join(", ")} first`, { kind: "error" });
       return;
     }
+    setRunId(undefined);
+    currentRun.current = undefined;
     setStatus("starting");
     setMessage(undefined);
     setFailedNodeId(undefined);
@@ -159,6 +163,7 @@ export function useRunner({ graph, pipelineId, clean, problems }: {
       const runInputs = Object.fromEntries(inputNames.map((name) => [name, inputs[name]!.id]));
       const source = pipelineId && clean ? { pipelineId } : { graph };
       const run = await startMutation.mutateAsync({ ...source, inputs: runInputs });
+      currentRun.current = run.id;
       setRunId(run.id);
       setStatus(run.status);
       setStartedAt(Date.now());
@@ -188,6 +193,7 @@ export function useRunner({ graph, pipelineId, clean, problems }: {
   const settleFromStore = async (id: string) => {
     try {
       const run = await client.runs.get.query({ id });
+      if (id !== currentRun.current) return;
       setStatus(run.status);
       setMessage(run.error ?? undefined);
       setFailedNodeId(run.errorNodeId);
@@ -208,6 +214,7 @@ export function useRunner({ graph, pipelineId, clean, problems }: {
   };
 
   const onEvent = (event: RunEventData) => {
+    if (event.runId !== currentRun.current) return;
     if (event.type === "run-snapshot" ? FINAL_STATUSES.has(event.run.status) : FINAL_EVENT_TYPES.has(event.type)) {
       void settleFromStore(event.runId);
     }

@@ -54,13 +54,18 @@ const listeners: Listeners = (shared.__tudsrRunEvents ??= { byRun: new Map(), al
 /** Events kept per live run; progress events replace the node's previous one, so this is rarely reached. */
 const HISTORY_LIMIT = 5000;
 
+/** How long a finished run's events stay replayable: a run served from the cache can end before its stream opens. */
+const KEEP_FINISHED_MS = 60_000;
+
 function remember(event: RunEvent): void {
-  if (isFinalEvent(event)) {
-    listeners.history.delete(event.runId);
-    return;
-  }
   let events = listeners.history.get(event.runId);
   if (!events) listeners.history.set(event.runId, (events = []));
+  if (events.length > 0 && isFinalEvent(events[events.length - 1])) return;
+  if (isFinalEvent(event)) {
+    events.push(event);
+    setTimeout(() => listeners.history.get(event.runId) === events && listeners.history.delete(event.runId), KEEP_FINISHED_MS).unref();
+    return;
+  }
   if (event.type === "node-progress" || event.type === "node-preview") {
     const index = events.findLastIndex((old) => old.type === event.type && old.nodeId === event.nodeId);
     if (index >= 0) events.splice(index, 1);
@@ -98,7 +103,8 @@ export function subscribeAllRuns(listener: RunListener): () => void {
 
 /**
  * A run's live events for a subscription: first a snapshot of the stored run, then the events it published
- * before the watch began, then every event until the run ends (or `signal` aborts). A run that has already ended yields its snapshot only. Unknown id: NotFoundError.
+ * before the watch began (kept for a minute after it ends), then every event until the run ends (or `signal`
+ * aborts). A run that has already ended yields its snapshot only. Unknown id: NotFoundError.
  */
 export async function* watchRun(runId: string, options: { signal?: AbortSignal } = {}): AsyncGenerator<RunEvent | RunSnapshotEvent> {
   let wake: (() => void) | undefined;
@@ -117,13 +123,14 @@ export async function* watchRun(runId: string, options: { signal?: AbortSignal }
   try {
     let run: RunSummary = await getRun(runId);
     yield { type: "run-snapshot", runId, run: summaryOf(run) };
-    while (!isFinal(run.status) && !options.signal?.aborted) {
+    while (!options.signal?.aborted) {
       const event = pending.shift();
       if (event) {
         yield event;
         if (isFinalEvent(event)) return;
         continue;
       }
+      if (isFinal(run.status)) return;
       const quiet = await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(true), RECHECK_MS);
         wake = () => {
