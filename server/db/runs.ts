@@ -54,6 +54,8 @@ export interface RunListItem extends RunSummary {
   pipelineName: string | null;
   /** How many output images it stored. */
   outputCount: number;
+  /** The parameter overrides it ran with (what tells two runs of one template apart). */
+  overrides: ParamOverride[];
 }
 
 export interface RunDetail extends RunSummary {
@@ -294,6 +296,7 @@ export async function listRuns(filter: RunFilter = {}): Promise<{ runs: RunListI
     ...toSummary(row),
     pipelineName: row.pipelineVersion?.pipeline.name ?? null,
     outputCount: row._count.artifacts,
+    overrides: parseInputs(row.inputs).overrides,
   }));
   return { runs, nextCursor: rows.length > limit ? page[page.length - 1].id : null };
 }

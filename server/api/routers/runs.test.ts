@@ -57,6 +57,7 @@ describeOnEachDatabase("runs and artifacts routers", () => {
     assert.ok(row);
     assert.equal(row.outputCount, 1);
     assert.equal(row.pipelineName, null);
+    assert.deepEqual(row.overrides, fast);
   });
 
   it("starts a saved pipeline's version and records the trigger of an API key", async () => {
