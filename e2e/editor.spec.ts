@@ -103,7 +103,8 @@ test("builds an x4 chunked pipeline from an empty canvas, runs it on a photo to 
   // Ctrl+S creates the pipeline; the result opens in the viewer at 4x.
   await page.getByTestId("pipeline-name").fill("Cat x4 (e2e)");
   await page.keyboard.press("Control+s");
-  await expect(page).toHaveURL(/\/pipelines\/[^/]+$/);
+  await expect(page).toHaveURL(/\/pipelines\/(?!new$)[^/]+$/);
+  await expect(page.getByTestId("save-state")).toHaveText("v1 saved");
   const pipelineUrl = page.url();
   await page.getByTestId("open-run").click();
   await expect(page).toHaveURL(/\/runs\/[^/]+$/);
@@ -147,7 +148,7 @@ test("an invalid graph shows each problem on the node it belongs to, and Run ref
 test("x8-twice from the template gallery runs a photo to a 2048x2048 output", async ({ page, studio }, testInfo) => {
   await page.goto("/");
   await page.getByTestId("template-card-x8-twice").getByTestId("use-template").click();
-  await expect(page).toHaveURL(/\/pipelines\/[^/]+$/);
+  await expect(page).toHaveURL(/\/pipelines\/(?!new$)[^/]+$/);
   await expect(page.locator(".react-flow__node")).not.toHaveCount(0);
   await expect(page.getByTestId("problem-count")).toHaveText("valid");
 
@@ -169,7 +170,7 @@ test("x8-twice from the template gallery runs a photo to a 2048x2048 output", as
 test("cancel stops a running run and the editor says so", async ({ page, studio }) => {
   await page.goto("/");
   await page.getByTestId("template-card-x4-chunked").getByTestId("use-template").click();
-  await expect(page).toHaveURL(/\/pipelines\/[^/]+$/);
+  await expect(page).toHaveURL(/\/pipelines\/(?!new$)[^/]+$/);
   // 384x384 in 128 px tiles: 16 tiles of the thick model, far longer than the cancel takes.
   const photo = await studio.cropPhoto("astronaut.png", { left: 64, top: 0, width: 384, height: 384 });
   await chooseInput(page, photo, "astronaut");

@@ -25,7 +25,6 @@ interface ToolbarProps {
   onImport(graph: Graph): void;
   onRestore(graph: Graph): void;
   runner: RunnerState;
-  onNavigate(href: string): void;
 }
 
 const ACTIVE = new Set(["starting", "queued", "running"]);

@@ -18,7 +18,6 @@ import {
   ReactFlowProvider,
   useReactFlow,
 } from "@xyflow/react";
-import { useRouter } from "next/navigation";
 import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { Graph } from "../../nodes/graph/schema";
 import { validateGraph } from "../../nodes/graph/validate";
@@ -79,7 +78,6 @@ function isTyping(target: EventTarget | null): boolean {
 function EditorCanvas({ pipeline, graph: initialGraph }: EditorProps) {
   const flow = useReactFlow<StudioNode, StudioEdge>();
   const toast = useToast();
-  const router = useRouter();
   const initial = useMemo(() => graphToFlow(initialGraph), [initialGraph]);
   const [nodes, setNodes] = useState<StudioNode[]>(initial.nodes);
   const [edges, setEdges] = useState<StudioEdge[]>(initial.edges);
@@ -113,7 +111,7 @@ function EditorCanvas({ pipeline, graph: initialGraph }: EditorProps) {
   const grouped = useMemo(() => groupProblems(problems), [problems]);
 
   const saving = useSaving({ pipeline, graph, name, problems });
-  const runner = useRunner({ graph, pipelineId: pipeline?.id, clean: !saving.dirty, problems });
+  const runner = useRunner({ graph, pipelineId: saving.pipeline?.id, clean: !saving.dirty, problems });
 
   const view: EditorView = useMemo(
     () => ({ problems: grouped.byNode, runStates: runner.nodeStates, previews: runner.previews }),
@@ -394,7 +392,7 @@ function EditorCanvas({ pipeline, graph: initialGraph }: EditorProps) {
         <EditorToolbar
           name={name}
           onRename={setName}
-          pipeline={pipeline}
+          pipeline={saving.pipeline}
           saving={saving}
           history={history}
           graph={graph}
@@ -402,7 +400,6 @@ function EditorCanvas({ pipeline, graph: initialGraph }: EditorProps) {
           onImport={(next) => replaceGraph(next, { undoable: true })}
           onRestore={(next) => replaceGraph(next, { undoable: false })}
           runner={runner}
-          onNavigate={(href) => router.push(href)}
         />
         <div className={styles.body}>
           <Palette onAdd={(nodeType) => addNode(nodeType)} />

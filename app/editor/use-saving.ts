@@ -2,7 +2,6 @@
 // Saving the canvas: Ctrl+S creates the pipeline (first time) or its next version; work in progress with
 // problems is saved too (the server keeps it and says what is wrong). Leaving with unsaved changes asks first.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { Graph } from "../../nodes/graph/schema";
 import type { GraphProblem } from "../../nodes/graph/validate";
@@ -10,7 +9,15 @@ import { errorMessage } from "../ui/errors";
 import { useToast } from "../ui/toast";
 import { useTRPC } from "../ui/trpc";
 
+export interface SavedPipeline {
+  id: string;
+  name: string;
+  version: number;
+}
+
 export interface SavingState {
+  /** The pipeline the canvas is saved to; undefined until a new canvas is first saved. */
+  pipeline?: SavedPipeline;
   dirty: boolean;
   busy: boolean;
   version?: number;
@@ -21,8 +28,8 @@ export interface SavingState {
 
 const comparable = (graph: Graph) => JSON.stringify(graph);
 
-export function useSaving({ pipeline, graph, name, problems }: {
-  pipeline?: { id: string; name: string; version: number };
+export function useSaving({ pipeline: loaded, graph, name, problems }: {
+  pipeline?: SavedPipeline;
   graph: Graph;
   name: string;
   problems: readonly GraphProblem[];
@@ -30,15 +37,15 @@ export function useSaving({ pipeline, graph, name, problems }: {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const toast = useToast();
-  const router = useRouter();
-  const [saved, setSaved] = useState(() => (pipeline ? comparable(graph) : undefined));
-  const [version, setVersion] = useState(pipeline?.version);
+  const [pipeline, setPipeline] = useState(loaded);
+  const [saved, setSaved] = useState(() => (loaded ? comparable(graph) : undefined));
+  const version = pipeline?.version;
   const create = useMutation(trpc.pipelines.create.mutationOptions());
   const saveVersion = useMutation(trpc.pipelines.save.mutationOptions());
   const rename = useMutation(trpc.pipelines.rename.mutationOptions());
   const savedName = useRef(pipeline?.name);
   // A new canvas is "unsaved" once it has something on it.
-  const dirty = pipeline || saved !== undefined ? saved !== comparable(graph) : graph.nodes.length > 0;
+  const dirty = saved !== undefined ? saved !== comparable(graph) : graph.nodes.length > 0;
   const busy = create.isPending || saveVersion.isPending || rename.isPending;
 
   const save = useCallback(async () => {
@@ -48,8 +55,11 @@ export function useSaving({ pipeline, graph, name, problems }: {
       if (!pipeline) {
         const created = await create.mutateAsync({ name, graph, allowProblems: true });
         setSaved(comparable(graph));
+        setPipeline({ id: created.id, name: created.name, version: created.latestVersion });
+        savedName.current = created.name;
+        // The address becomes the pipeline's without remounting the editor: undo history and run state stay.
+        window.history.replaceState(null, "", `/pipelines/${created.id}`);
         toast(`Created “${created.name}”${note}`);
-        router.replace(`/pipelines/${created.id}`);
       } else {
         if (name !== savedName.current) {
           await rename.mutateAsync({ id: pipeline.id, name });
@@ -57,18 +67,18 @@ export function useSaving({ pipeline, graph, name, problems }: {
         }
         const result = await saveVersion.mutateAsync({ id: pipeline.id, graph, allowProblems: true });
         setSaved(comparable(graph));
-        setVersion(result.number);
+        setPipeline({ ...pipeline, name, version: result.number });
         toast(`Saved version ${result.number}${note}`);
       }
       await queryClient.invalidateQueries({ queryKey: trpc.pipelines.pathKey() });
     } catch (error) {
       toast(`Not saved: ${errorMessage(error)}`, { kind: "error", ms: 10_000 });
     }
-  }, [busy, create, graph, name, pipeline, problems.length, queryClient, rename, router, saveVersion, toast, trpc]);
+  }, [busy, create, graph, name, pipeline, problems.length, queryClient, rename, saveVersion, toast, trpc]);
 
   const markSaved = useCallback((restored: Graph, restoredVersion: number) => {
     setSaved(comparable(restored));
-    setVersion(restoredVersion);
+    setPipeline((current) => current && { ...current, version: restoredVersion });
   }, []);
 
   // The browser asks before closing or reloading a tab with unsaved work; links inside the studio ask too.
@@ -91,5 +101,5 @@ export function useSaving({ pipeline, graph, name, problems }: {
     };
   }, [dirty]);
 
-  return { dirty, busy, version, save, markSaved };
+  return { pipeline, dirty, busy, version, save, markSaved };
 }
