@@ -28,6 +28,11 @@ export function triggerLabel(trigger: RunTrigger): string {
   return TRIGGERS[trigger];
 }
 
+/** A run's outputs with the one named "output" (the templates' main one) first. */
+export function mainFirst<T extends { name: string | null }>(outputs: T[]): T[] {
+  return [...outputs.filter((output) => output.name === "output"), ...outputs.filter((output) => output.name !== "output")];
+}
+
 /** Wall time from start to finish; for a run still going, to `now`. */
 export function runDurationMs(run: { startedAt: Date | null; finishedAt: Date | null }, now: number): number | null {
   if (!run.startedAt) return null;

@@ -15,11 +15,12 @@ import { isActiveStatus, RunStatus } from "../../ui/run-status";
 import { useToast } from "../../ui/toast";
 import { useTRPC } from "../../ui/trpc";
 import { MetricsTable } from "../metrics";
-import { runDurationMs, runLabel, triggerLabel, useNow } from "../run-text";
+import { mainFirst, runDurationMs, runLabel, triggerLabel, useNow } from "../run-text";
 import { applyNodeEvent, LiveProgress, type LiveNodes } from "./live-progress";
 import styles from "./run.module.css";
 import { TimingsTable } from "./timings-table";
 
+// As server/runs/events.ts's isFinalEvent, which the browser cannot import (it reads the database).
 const FINAL_EVENTS = new Set(["run-succeeded", "run-failed", "run-canceled", "run-interrupted"]);
 
 export function RunView({ id }: { id: string }) {
@@ -190,8 +191,9 @@ function RunAlerts({ run }: { run: RunDetail }) {
 }
 
 function Outputs({ run }: { run: RunDetail }) {
-  const [picked, setPicked] = useState(run.outputs[0].id);
-  const output = run.outputs.find((candidate) => candidate.id === picked) ?? run.outputs[0];
+  const outputs = mainFirst(run.outputs);
+  const [picked, setPicked] = useState(outputs[0].id);
+  const output = outputs.find((candidate) => candidate.id === picked) ?? outputs[0];
   const inputId = run.inputs.input ?? Object.values(run.inputs)[0];
   const input = useQuery(useTRPC().artifacts.get.queryOptions(inputId ? { id: inputId } : skipToken)).data;
   const url = `/api/v1/artifacts/${output.id}`;
@@ -200,10 +202,10 @@ function Outputs({ run }: { run: RunDetail }) {
   return (
     <section>
       <div className="row">
-        <h2>Output{run.outputs.length > 1 ? "s" : ""}</h2>
-        {run.outputs.length > 1 && (
+        <h2>Output{outputs.length > 1 ? "s" : ""}</h2>
+        {outputs.length > 1 && (
           <div className={styles.tabs} role="tablist" aria-label="Outputs">
-            {run.outputs.map((candidate) => (
+            {outputs.map((candidate) => (
               <button key={candidate.id} role="tab" className="small" aria-selected={candidate.id === output.id} onClick={() => setPicked(candidate.id)}>
                 {candidate.name ?? candidate.id}
               </button>

@@ -11,7 +11,7 @@ import { ImageViewer, type ViewerView } from "../../ui/image-viewer";
 import { isActiveStatus, RunStatus } from "../../ui/run-status";
 import { useTRPC } from "../../ui/trpc";
 import { formatSsim, type MetricMean, meanByLabel } from "../metrics";
-import { overridesText, runLabel } from "../run-text";
+import { mainFirst, overridesText, runLabel } from "../run-text";
 import styles from "./compare.module.css";
 
 const REFRESH_MS = 2000;
@@ -94,8 +94,9 @@ interface PaneProps {
 }
 
 function ComparePane({ run, means, ranges, view, onViewChange }: PaneProps) {
-  const [picked, setPicked] = useState(run.outputs[0]?.id);
-  const output = run.outputs.find((candidate) => candidate.id === picked) ?? run.outputs[0];
+  const outputs = mainFirst(run.outputs);
+  const [picked, setPicked] = useState(outputs[0]?.id);
+  const output = outputs.find((candidate) => candidate.id === picked) ?? outputs[0];
   const marked = (label: string, key: "psnr" | "ssim", value: number, text: string) => {
     const [low, high] = ranges.get(label)![key];
     return value === high && high > low ? <strong className={styles.best}>{text}</strong> : text;
@@ -108,9 +109,9 @@ function ComparePane({ run, means, ranges, view, onViewChange }: PaneProps) {
         </Link>
         <RunStatus status={run.status} />
         <span className="spacer" />
-        {run.outputs.length > 1 && (
+        {outputs.length > 1 && (
           <select value={output.id} onChange={(event) => setPicked(event.target.value)} aria-label={`Output of ${runLabel(run)}`}>
-            {run.outputs.map((candidate) => (
+            {outputs.map((candidate) => (
               <option key={candidate.id} value={candidate.id}>
                 {candidate.name ?? candidate.id}
               </option>
