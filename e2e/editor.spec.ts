@@ -120,7 +120,7 @@ test("builds an x4 chunked pipeline from an empty canvas, runs it on a photo to 
   await expect(page.getByTestId("pipeline-name")).toHaveValue("Cat x4 (e2e)");
   await expect(page.getByTestId("save-state")).toHaveText("v1 saved");
   await nodeOnCanvas(page, "stitch").click();
-  await expect(page.getByTestId("param-blend")).toHaveValue("linear");
+  await expect(page.getByTestId("param-blend").locator("option:checked")).toHaveText("linear");
 });
 
 test("an invalid graph shows each problem on the node it belongs to, and Run refuses it", async ({ page, consoleErrors }) => {

@@ -17,7 +17,9 @@ page.on("console", (message) => message.type() === "error" && console.error(`con
 page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
 page.setDefaultTimeout(180_000);
 await page.goto(link);
-await page.goto(new URL(pagePath, origin).href, { waitUntil: "networkidle" });
+await page.goto(new URL(pagePath, origin).href);
+// Not "networkidle": pages that poll or stream never go idle. Give queries a moment to answer.
+await page.waitForTimeout(Number(process.env.SCREENSHOT_WAIT_MS ?? 3000));
 await page.screenshot({ path: out });
 console.log(out);
 await browser.close();

@@ -152,10 +152,10 @@ export function openApiDocument(): Record<string, unknown> {
       "/api/v1/pipelines/{id}/versions": {
         get: { summary: "A pipeline's versions, newest first", parameters: idParam("pipeline id"), responses: { ...ok("Versions"), ...errors(401, 404) } },
         post: {
-          summary: "Save a new version (earlier versions are kept)",
+          summary: "Save a new version (earlier versions are kept); `allowProblems: true` stores a draft with semantic problems",
           parameters: idParam("pipeline id"),
-          requestBody: jsonBody({ type: "object", properties: { graph: ref("Graph"), message: { type: "string" } }, required: ["graph"] }),
-          responses: { ...ok("The new version, and `problems` (always empty here: drafts are saved through the UI's API)", { type: "object" }, "201"), ...errors(400, 401, 404, 413) },
+          requestBody: jsonBody({ type: "object", properties: { graph: ref("Graph"), message: { type: "string" }, allowProblems: ALLOW_PROBLEMS }, required: ["graph"] }),
+          responses: { ...ok("The new version, and the `problems` a draft was saved with (empty otherwise)", { type: "object" }, "201"), ...errors(400, 401, 404, 413) },
         },
       },
       "/api/v1/models": {
