@@ -201,7 +201,10 @@ export function useRunner({ graph, pipelineId, clean, problems }: {
       setOutputs(run.outputs.map((output) => ({ name: output.name ?? "output", artifactId: output.id, width: output.width, height: output.height })));
       setNodeStates((current) => {
         const next = new Map(current);
-        for (const timing of run.nodes) next.set(timing.id, { ...next.get(timing.id), status: "done", ms: timing.ms, cached: timing.cached });
+        // Timings of a run that did not succeed include the nodes it stopped in: only a success says all finished.
+        if (run.status === "succeeded") {
+          for (const timing of run.nodes) next.set(timing.id, { ...next.get(timing.id), status: "done", ms: timing.ms, cached: timing.cached });
+        }
         if (run.errorNodeId) next.set(run.errorNodeId, { status: "failed", message: run.error ?? "failed" });
         for (const [nodeId, state] of next) {
           if (state.status === "queued" || state.status === "running") next.set(nodeId, { ...state, status: "canceled" });
