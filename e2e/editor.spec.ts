@@ -167,7 +167,7 @@ test("x8-twice from the template gallery runs a photo to a 2048x2048 output", as
   await page.screenshot({ path: testInfo.outputPath("results-viewer-x8.png") });
 });
 
-test("cancel stops a running run and the editor says so", async ({ page, studio }) => {
+test("cancel stops a running run and the editor says so", async ({ page, studio }, testInfo) => {
   await page.goto("/");
   await page.getByTestId("template-card-x4-chunked").getByTestId("use-template").click();
   await expect(page).toHaveURL(/\/pipelines\/(?!new$)[^/]+$/);
@@ -176,6 +176,7 @@ test("cancel stops a running run and the editor says so", async ({ page, studio 
   await chooseInput(page, photo, "astronaut");
   await page.getByTestId("run").click();
   await expect(page.getByTestId("node-status-generate")).toContainText(/running [1-9]\d*\/16/, { timeout: 3 * 60_000 });
+  await page.screenshot({ path: testInfo.outputPath("editor-mid-run-x4.png") });
   const runId = (await page.getByTestId("open-run").getAttribute("href"))!.split("/").pop()!;
   await page.getByTestId("cancel-run").click();
   await expect(page.getByTestId("run-bar")).toHaveAttribute("data-status", "canceled", { timeout: 60_000 });
