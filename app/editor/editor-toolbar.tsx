@@ -27,14 +27,11 @@ interface ToolbarProps {
   runner: RunnerState;
 }
 
-const ACTIVE = new Set(["starting", "queued", "running"]);
-
 export function EditorToolbar(props: ToolbarProps) {
   const { name, onRename, pipeline, saving, history, graph, problems, runner } = props;
   const toast = useToast();
   const importRef = useRef<HTMLInputElement>(null);
   const [panel, setPanel] = useState<"history" | "template" | undefined>();
-  const running = runner.status !== undefined && ACTIVE.has(runner.status);
 
   const exportFile = () => {
     const file = { format: "tudsr-pipeline", name, graph };
@@ -120,9 +117,9 @@ export function EditorToolbar(props: ToolbarProps) {
       </span>
       <div className="spacer" />
       {runner.inputNames.map((inputName) => (
-        <InputPicker key={inputName} name={inputName} runner={runner} disabled={running} />
+        <InputPicker key={inputName} name={inputName} runner={runner} disabled={runner.active} />
       ))}
-      {running ? (
+      {runner.active ? (
         <button className="danger" onClick={() => void runner.cancel()} data-testid="cancel-run" title="Stop this run (within the current tile)">
           Cancel
         </button>

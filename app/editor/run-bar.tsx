@@ -7,9 +7,8 @@ import styles from "./editor.module.css";
 import type { RunnerState } from "./use-runner";
 
 export function RunBar({ runner }: { runner: RunnerState }) {
-  const { status, runId } = runner;
+  const { status, runId, active } = runner;
   const [now, setNow] = useState(() => Date.now());
-  const active = status === "starting" || status === "queued" || status === "running";
   useEffect(() => {
     if (!active) return;
     const timer = setInterval(() => setNow(Date.now()), 250);

@@ -11,6 +11,7 @@ import { nodeRegistry } from "../../nodes/index";
 import type { RunStatus } from "../../server/db/runs";
 import type { RunEvent, RunSnapshotEvent } from "../../server/runs/events";
 import { errorMessage } from "../ui/errors";
+import { isActiveStatus, isFinalRunEvent } from "../ui/run-status";
 import { useToast } from "../ui/toast";
 import { useTRPC, useTRPCClient } from "../ui/trpc";
 import type { NodePreview, NodeRunState } from "./editor-state";
@@ -41,6 +42,8 @@ export interface RunnerState {
   cancel(): Promise<void>;
   runId?: string;
   status?: RunStatus | "starting";
+  /** Starting, queued or running: the run may still change and can be canceled. */
+  active: boolean;
   message?: string;
   failedNodeId?: string | null;
   outputs: RunOutput[];
@@ -50,9 +53,6 @@ export interface RunnerState {
   previews: ReadonlyMap<string, NodePreview>;
 }
 
-// Here, not imported from server/db/runs: a value import would pull the database client into the browser bundle.
-const FINAL_STATUSES = new Set<string>(["succeeded", "failed", "canceled", "interrupted"]);
-const FINAL_EVENT_TYPES = new Set([...FINAL_STATUSES].map((status) => `run-${status}`));
 const INPUTS_KEY = "tudsr.inputs";
 const RECENT_KEY = "tudsr.recentInputs";
 
@@ -218,7 +218,7 @@ export function useRunner({ graph, pipelineId, clean, problems }: {
 
   const onEvent = (event: RunEventData) => {
     if (event.runId !== currentRun.current) return;
-    if (event.type === "run-snapshot" ? FINAL_STATUSES.has(event.run.status) : FINAL_EVENT_TYPES.has(event.type)) {
+    if (event.type === "run-snapshot" ? !isActiveStatus(event.run.status) : isFinalRunEvent(event.type)) {
       void settleFromStore(event.runId);
     }
     switch (event.type) {
@@ -268,12 +268,12 @@ export function useRunner({ graph, pipelineId, clean, problems }: {
     }
   };
 
-  const final = status === "succeeded" || status === "failed" || status === "canceled" || status === "interrupted";
+  const active = status === "starting" || (status !== undefined && isActiveStatus(status));
   useSubscription(
     trpc.runs.events.subscriptionOptions(
       { id: runId ?? "" },
       {
-        enabled: runId !== undefined && !final,
+        enabled: runId !== undefined && active,
         onData: (event) => onEvent(event as RunEventData),
         onError: (error) => toast(`Lost the run's progress stream: ${errorMessage(error)}`, { kind: "error" }),
       },
@@ -291,6 +291,7 @@ export function useRunner({ graph, pipelineId, clean, problems }: {
     cancel,
     runId,
     status,
+    active,
     message,
     failedNodeId,
     outputs,

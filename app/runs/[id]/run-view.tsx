@@ -11,7 +11,7 @@ import type { RunEvent, RunSnapshotEvent } from "../../../server/runs/events";
 import { errorMessage } from "../../ui/errors";
 import { formatBytes, formatMs, formatWhen } from "../../ui/format";
 import { ImageViewer } from "../../ui/image-viewer";
-import { isActiveStatus, RunStatus } from "../../ui/run-status";
+import { isActiveStatus, isFinalRunEvent, RunStatus } from "../../ui/run-status";
 import { useToast } from "../../ui/toast";
 import { useTRPC } from "../../ui/trpc";
 import { MetricsTable } from "../metrics";
@@ -19,9 +19,6 @@ import { mainFirst, runDurationMs, runLabel, triggerLabel, useNow } from "../run
 import { applyNodeEvent, LiveProgress, type LiveNodes } from "./live-progress";
 import styles from "./run.module.css";
 import { TimingsTable } from "./timings-table";
-
-// As server/runs/events.ts's isFinalEvent, which the browser cannot import (it reads the database).
-const FINAL_EVENTS = new Set(["run-succeeded", "run-failed", "run-canceled", "run-interrupted"]);
 
 export function RunView({ id }: { id: string }) {
   const trpc = useTRPC();
@@ -50,8 +47,8 @@ export function RunView({ id }: { id: string }) {
       if (!isActiveStatus(event.run.status)) setStopping(false);
       return;
     }
-    if (event.type === "run-started" || FINAL_EVENTS.has(event.type)) refresh();
-    if (FINAL_EVENTS.has(event.type)) setStopping(false);
+    if (event.type === "run-started" || isFinalRunEvent(event.type)) refresh();
+    if (isFinalRunEvent(event.type)) setStopping(false);
     setLive((nodes) => applyNodeEvent(nodes, event));
   };
   const events = useSubscription(trpc.runs.events.subscriptionOptions({ id }, { enabled: active || stopping, onData: onEvent }));
