@@ -11,6 +11,11 @@ export interface BuiltinModel {
   /** Input and output range the model is run with in the studio. */
   valueRange: [number, number];
   speedClass: ModelManifestEntry["speedClass"];
+  architecture: string;
+  content: ModelManifestEntry["content"];
+  degradation: ModelManifestEntry["degradation"];
+  /** Where the weights come from and their licence (the package's own licence is read from the package). */
+  weights: ModelManifestEntry["weights"];
   package: string;
   /** model.json inside the package. */
   modelPath: string;
@@ -20,6 +25,14 @@ export interface BuiltinModel {
 
 const FIXTURE = "assets/fixture.png";
 
+/** UpscalerJS's own ESRGAN-style models, trained by its author on clean bicubic downscales (DIV2K). */
+const UPSCALERJS_ESRGAN = {
+  architecture: "ESRGAN (UpscalerJS)",
+  content: "photo",
+  degradation: "bicubic",
+  weights: { origin: "trained by UpscalerJS (thekevinscott/UpscalerJS) on DIV2K", license: "MIT" },
+} as const;
+
 function thick(scale: number): BuiltinModel {
   return {
     id: `esrgan-thick-x${scale}`,
@@ -27,6 +40,7 @@ function thick(scale: number): BuiltinModel {
     scale,
     valueRange: [0, 1],
     speedClass: "quality",
+    ...UPSCALERJS_ESRGAN,
     package: "@upscalerjs/esrgan-thick",
     modelPath: `models/x${scale}/model.json`,
     sample: { input: FIXTURE, result: `assets/samples/${scale}x/result.png`, valueRange: [0, 1] },
@@ -40,6 +54,7 @@ function slim(scale: number): BuiltinModel {
     scale,
     valueRange: [0, 255],
     speedClass: "fast",
+    ...UPSCALERJS_ESRGAN,
     package: "@upscalerjs/esrgan-slim",
     modelPath: `models/x${scale}/model.json`,
     sample: { input: FIXTURE, result: `assets/samples/${scale}x/result.png`, valueRange: [0, 255] },
@@ -61,6 +76,10 @@ export const BUILTIN_MODELS: readonly BuiltinModel[] = [
     // 0..1 inputs: 0..1 gives sharper results on real photos (see convert.test.ts).
     valueRange: [0, 1],
     speedClass: "balanced",
+    architecture: "RDN (idealo image-super-resolution)",
+    content: "photo",
+    degradation: "bicubic",
+    weights: { origin: "idealo/image-super-resolution psnr-small, as packaged by UpscalerJS", license: "Apache-2.0 (idealo), MIT (UpscalerJS)" },
     package: "@upscalerjs/esrgan-legacy",
     modelPath: "models/psnr-small/model.json",
     sample: { input: FIXTURE, result: "assets/samples/psnr-small/result.png", valueRange: [0, 255] },

@@ -17,10 +17,33 @@ export interface ModelManifestEntry {
   sizeMultiple: number; // input H and W must be multiples of this
   parameterCount: number;
   speedClass: "fast" | "balanced" | "quality";
+  /** The network family, e.g. "RRDBNet (Real-ESRGAN)", "SRVGGNetCompact", "Real-CUGAN se", "ESRGAN (UpscalerJS)". */
+  architecture: string;
+  /** What it was trained on: photos, or art (anime, illustrations). */
+  content: ModelContent;
+  /** The inputs it was trained to restore: clean bicubic downscales, or real-world degradations (blur, noise, JPEG). */
+  degradation: ModelDegradation;
+  /**
+   * What the model needs at an image's border: its own programs pad each tile (reflect or replicate, `pixels`
+   * on every side, before the size multiple) and crop the upscaled padding away. `inGraph`: the ONNX graph does
+   * it itself; otherwise the generate node does.
+   */
+  padding: ModelPadding;
+  /** Where the weights come from and under which licence (the carrying package's licence is `license`). */
+  weights: { origin: string; license: string };
   source: { package: string; version: string; path: string } | { upload: string };
+  /** The licence of the package (or upload) the file was made from. */
   license: string;
   sha256: string; // of the .onnx file
   builtIn: boolean;
+}
+
+export type ModelContent = "photo" | "art" | "unknown";
+export type ModelDegradation = "bicubic" | "real-world" | "unknown";
+export interface ModelPadding {
+  mode: "none" | "reflect" | "replicate";
+  pixels: number;
+  inGraph: boolean;
 }
 
 export interface ModelManifest {
@@ -44,6 +67,14 @@ const entrySchema = z.object({
   sizeMultiple: z.number().int().positive(),
   parameterCount: z.number().int().nonnegative(),
   speedClass: z.enum(["fast", "balanced", "quality"]),
+  // Defaults: entries of uploads written before these fields existed.
+  architecture: z.string().min(1).default("unknown"),
+  content: z.enum(["photo", "art", "unknown"]).default("unknown"),
+  degradation: z.enum(["bicubic", "real-world", "unknown"]).default("unknown"),
+  padding: z
+    .object({ mode: z.enum(["none", "reflect", "replicate"]), pixels: z.number().int().nonnegative(), inGraph: z.boolean() })
+    .default({ mode: "none", pixels: 0, inGraph: true }),
+  weights: z.object({ origin: z.string().min(1), license: z.string().min(1) }).default({ origin: "uploaded by a user", license: "unknown" }),
   source: z.union([
     z.object({ package: z.string().min(1), version: z.string().min(1), path: z.string().min(1) }),
     z.object({ upload: z.string().min(1) }),
