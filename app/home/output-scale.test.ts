@@ -10,11 +10,14 @@ it("reads every built-in template's output scale off its graph", () => {
   const scales = Object.fromEntries(builtInTemplates.map(({ id, graph }) => [id, outputScales(graph, scaleFromModelId)]));
   assert.deepEqual(scales, {
     "x4-chunked": [4],
+    "x4-real": [4],
     "x8-twice": [8],
+    "x8-twice-real": [8],
     "x8-direct": [8],
     "x16-loop": [16],
     // Down by 4 (or 8), then back up: the evaluation saves an image the reference's size.
     "eval-x4": [1],
+    "eval-real-x4": [1],
     "eval-x8": [1],
   });
 });
@@ -67,5 +70,10 @@ it("formats scales for a badge", () => {
   assert.equal(formatScales([2, 1]), "x2 and same size");
   assert.equal(formatScales([0.5]), "x0.5");
   assert.equal(scaleFromModelId("esrgan-thick-x8"), 8);
+  assert.equal(scaleFromModelId("realesrgan-x4plus"), 4);
+  assert.equal(scaleFromModelId("realesrgan-x4plus-anime"), 4);
+  assert.equal(scaleFromModelId("realesr-animevideov3-x3"), 3);
+  assert.equal(scaleFromModelId("realcugan-up2x-conservative"), 2);
   assert.equal(scaleFromModelId("my-model"), undefined);
+  assert.equal(scaleFromModelId("max-model"), undefined);
 });

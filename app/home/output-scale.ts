@@ -85,8 +85,12 @@ export function formatScales(scales: number[]): string {
   return scales.map((scale) => (scale === 1 ? "same size" : `x${Number(scale.toFixed(3))}`)).join(" and ");
 }
 
-/** A model's scale from its id's ending ("esrgan-thick-x4" -> 4), for models the list does not know yet. */
+/**
+ * A model's scale from its id ("esrgan-thick-x4", "realesrgan-x4plus", "realesrgan-x4plus-anime" -> 4,
+ * "realcugan-up2x-conservative" -> 2), for models the list does not know yet: the last "x<n>" or "<n>x" word part.
+ */
 export function scaleFromModelId(id: string): number | undefined {
-  const match = /x(\d+)$/.exec(id);
-  return match ? Number(match[1]) : undefined;
+  const matches = [...id.matchAll(/(?:^|[-_.])(?:x(\d+)[a-z]*|(?:up)?(\d+)x)(?=$|[-_.])/g)];
+  const last = matches.at(-1);
+  return last ? Number(last[1] ?? last[2]) : undefined;
 }

@@ -13,7 +13,7 @@ function problemsOf(input: unknown): GraphProblem[] {
 const base = (): GraphInput => structuredClone(builtInTemplates.find((t) => t.id === "x4-chunked")!.graph);
 
 test("every built-in template is a valid graph", () => {
-  assert.deepEqual(builtInTemplates.map((t) => t.id), ["x4-chunked", "x8-twice", "x8-direct", "x16-loop", "eval-x4", "eval-x8"]);
+  assert.deepEqual(builtInTemplates.map((t) => t.id), ["x4-chunked", "x4-real", "x8-twice", "x8-twice-real", "x8-direct", "x16-loop", "eval-x4", "eval-real-x4", "eval-x8"]);
   for (const template of builtInTemplates) {
     assert.deepEqual(problemsOf(template.graph).map(formatProblem), [], template.id);
   }
