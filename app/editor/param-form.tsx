@@ -5,6 +5,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { type KeyboardEvent, type ReactNode, useEffect, useId, useRef, useState } from "react";
 import type { AnyNodeDefinition } from "../../nodes/graph/define-node";
+import { groupModelsByFit, modelFit } from "../ui/model-fit";
 import { useTRPC } from "../ui/trpc";
 import {
   type BooleanField,
@@ -148,7 +149,22 @@ function useTextEntry(binding: Binding, shown: unknown, format: (value: unknown)
   return { text, setText, parsed, error, commit, onKeyDown };
 }
 
-function FieldRow({ field, binding, inputId, error, children }: { field: Field; binding: Binding; inputId: string; error?: string; children: ReactNode }) {
+function FieldRow({
+  field,
+  binding,
+  inputId,
+  error,
+  help,
+  children,
+}: {
+  field: Field;
+  binding: Binding;
+  inputId: string;
+  error?: string;
+  /** In place of the schema's help (the model picker says what the chosen model suits). */
+  help?: string;
+  children: ReactNode;
+}) {
   const changed = !isDefaultValue(field, binding.value);
   return (
     <div className={field.kind === "model" ? `${styles.field} ${styles.wide}` : styles.field} data-changed={changed || undefined}>
@@ -156,14 +172,28 @@ function FieldRow({ field, binding, inputId, error, children }: { field: Field; 
         {field.label}
       </label>
       <div className={styles.control}>{children}</div>
-      <Meta field={field} binding={binding} messageId={`${inputId}-message`} error={error} changed={changed} />
+      <Meta field={field} binding={binding} messageId={`${inputId}-message`} error={error} help={help} changed={changed} />
     </div>
   );
 }
 
 /** The line under a field: help (or the error in its place, so nothing shifts), and default / reset. */
-function Meta({ field, binding, messageId, error, changed }: { field: Field; binding: Binding; messageId: string; error?: string; changed: boolean }) {
-  const message = error ?? field.help;
+function Meta({
+  field,
+  binding,
+  messageId,
+  error,
+  help,
+  changed,
+}: {
+  field: Field;
+  binding: Binding;
+  messageId: string;
+  error?: string;
+  help?: string;
+  changed: boolean;
+}) {
+  const message = error ?? help ?? field.help;
   return (
     <div className={styles.meta}>
       <span id={messageId} className={error ? styles.error : styles.help} title={message || undefined} role={error ? "alert" : undefined}>
@@ -387,12 +417,12 @@ function ModelFieldView({ field, binding, idPrefix }: FieldProps<TextField>) {
       : models.isSuccess && !installed
         ? `model "${shown}" is not installed`
         : undefined);
-  const groups = [
-    { label: "Built-in", models: list.filter((model) => model.builtIn) },
-    { label: "Uploaded", models: list.filter((model) => !model.builtIn) },
-  ].filter((group) => group.models.length > 0);
+  // Grouped by what the models suit ("photo · real-world", "art · real-world", "photo · clean", ...).
+  const groups = groupModelsByFit(list);
+  const chosen = list.find((model) => model.id === shown);
+  const fit = chosen ? modelFit(chosen) : undefined;
   return (
-    <FieldRow field={field} binding={binding} inputId={inputId} error={error}>
+    <FieldRow field={field} binding={binding} inputId={inputId} error={error} help={fit?.description}>
       <select
         id={inputId}
         className={styles.select}
@@ -407,13 +437,19 @@ function ModelFieldView({ field, binding, idPrefix }: FieldProps<TextField>) {
         {groups.map((group) => (
           <optgroup key={group.label} label={group.label}>
             {group.models.map((model) => (
-              <option key={model.id} value={model.id} title={model.id}>
+              <option key={model.id} value={model.id} title={`${model.id}: ${modelFit(model).description}`}>
                 {model.title} · x{model.scale} · {model.speedClass}
+                {model.builtIn ? "" : " · uploaded"}
               </option>
             ))}
           </optgroup>
         ))}
       </select>
+      {fit?.label && (
+        <span className={styles.fit} title={fit.description} data-testid={`${testIdOf(field)}-fit`}>
+          {fit.label}
+        </span>
+      )}
     </FieldRow>
   );
 }

@@ -7,12 +7,14 @@ import type { AppRouter } from "../../server/api/root";
 import { ConfirmButton } from "../ui/confirm-button";
 import { errorMessage } from "../ui/errors";
 import { GraphDiagram } from "../ui/graph-diagram";
+import { templateModels } from "../ui/model-fit";
 import { useToast } from "../ui/toast";
 import { useTRPC } from "../ui/trpc";
 import styles from "./home.module.css";
 import { formatScales, type ModelScale, outputScales, scaleFromModelId } from "./output-scale";
 
 type TemplateSummary = inferRouterOutputs<AppRouter>["templates"]["list"][number];
+type ModelList = inferRouterOutputs<AppRouter>["models"]["list"];
 
 export function TemplatesSection() {
   const trpc = useTRPC();
@@ -51,7 +53,7 @@ export function TemplatesSection() {
       ) : (
         <div className={styles.grid}>
           {templates.data.map((template) => (
-            <TemplateCard key={template.id} template={template} modelScale={modelScale} />
+            <TemplateCard key={template.id} template={template} modelScale={modelScale} models={models.data} />
           ))}
         </div>
       )}
@@ -59,7 +61,7 @@ export function TemplatesSection() {
   );
 }
 
-function TemplateCard({ template, modelScale }: { template: TemplateSummary; modelScale: ModelScale }) {
+function TemplateCard({ template, modelScale, models }: { template: TemplateSummary; modelScale: ModelScale; models: ModelList | undefined }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const router = useRouter();
@@ -68,6 +70,7 @@ function TemplateCard({ template, modelScale }: { template: TemplateSummary; mod
   const graph = detail.data?.graph;
   const scales = useMemo(() => (graph ? outputScales(graph, modelScale) : undefined), [graph, modelScale]);
   const evaluates = graph?.nodes.some((node) => node.type === "metrics");
+  const used = useMemo(() => (graph ? templateModels(graph, models) : []), [graph, models]);
 
   const use = useMutation(
     trpc.templates.createPipeline.mutationOptions({
@@ -114,6 +117,23 @@ function TemplateCard({ template, modelScale }: { template: TemplateSummary; mod
           </span>
         )}
       </div>
+      <ul className={styles.models} aria-label="Models it runs" data-testid="template-models">
+        {used.map((entry) => (
+          <li
+            key={entry.id}
+            className={styles.model}
+            title={entry.model ? `${entry.model.title ?? entry.id}: ${entry.fit.description}` : models ? `${entry.id} is not installed` : entry.id}
+            data-testid={`template-model-${entry.id}`}
+          >
+            <code>{entry.id}</code>
+            {entry.fit.label ? (
+              <span className={styles.fit}>{entry.fit.label}</span>
+            ) : (
+              models && !entry.model && <span className={styles.fitMissing}>not installed</span>
+            )}
+          </li>
+        ))}
+      </ul>
       {use.isError && <div className="error-text small">{errorMessage(use.error)}</div>}
       <div className={styles.actions}>
         <button
