@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import sharp from "sharp";
+import { slowUpload } from "../../fixtures/slow-body";
 import { REPO_ROOT } from "../paths";
 
 interface ErrorBody {
@@ -59,7 +60,7 @@ function run(command: string, args: string[], options: { cwd: string; env: NodeJ
   });
 }
 
-describe("HTTP API against next start", { skip: missingTool() }, () => {
+describe("HTTP API against next start", () => {
   let dataDir: string;
   let workDir: string;
   let server: ChildProcess | undefined;
@@ -68,6 +69,9 @@ describe("HTTP API against next start", { skip: missingTool() }, () => {
   let env: NodeJS.ProcessEnv;
 
   before(async () => {
+    // Not a skip: `npm test`'s pretest installs them (scripts/test-system-packages.sh).
+    const missing = missingTool();
+    assert.ok(!missing, `${missing}: run the tests with \`npm test\`, whose pretest installs them`);
     dataDir = await mkdtemp(path.join(os.tmpdir(), "tudsr-http-data-"));
     workDir = await mkdtemp(path.join(os.tmpdir(), "tudsr-http-work-"));
     env = { ...process.env, TUDSR_DATA_DIR: dataDir, NEXT_TELEMETRY_DISABLED: "1", DATABASE_URL: "" };
@@ -238,5 +242,29 @@ describe("HTTP API against next start", { skip: missingTool() }, () => {
     assert.equal(cross.status, 401);
     const forged = await fetch(`${base}/api/v1/templates`, { headers: { cookie: "tudsr_session=forged" } });
     assert.equal(forged.status, 401);
+  });
+
+  it("answers a slow, large upload with bad credentials 401 before reading its body, on every route, and keeps its memory", async () => {
+    const port = Number(new URL(base).port);
+    // What any web page may send without a preflight (multipart, a foreign Origin), or a script with a wrong key.
+    const callers: [string, Record<string, string>][] = [
+      ["no credentials, foreign Origin", { Origin: "https://evil.example" }],
+      ["a wrong key", { Authorization: "Bearer tudsr_0badc0de_nope" }],
+      ["a forged session cookie", { Cookie: "tudsr_session=forged", "Sec-Fetch-Site": "same-origin" }],
+    ];
+    for (const route of ["/api/trpc/models.upload", "/api/trpc/artifacts.upload", "/api/trpc/pipelines.create", "/api/v1/models", "/api/v1/artifacts"]) {
+      for (const [who, headers] of callers) {
+        // 400 MB announced by nothing (chunked), 64 KiB every 100 ms: the answer must come long before the end.
+        const result = await slowUpload({ port, path: route, serverPid: server!.pid!, headers, totalBytes: 400 * 2 ** 20 });
+        const growth = result.rssPeakMb - result.rssBeforeMb;
+        console.log(
+          `${route}, ${who}: ${result.status} after ${(result.sentBeforeAnswer / 1024).toFixed(0)} KiB sent; ` +
+            `${(result.sent / 2 ** 20).toFixed(0)} MiB sent in all; server RSS ${result.rssBeforeMb.toFixed(0)} -> ${result.rssPeakMb.toFixed(0)} MB`,
+        );
+        assert.equal(result.status, 401, `${route}, ${who}: expected 401`);
+        assert.ok(result.sentBeforeAnswer <= 16 * 2 ** 20, `${route}, ${who}: answered only after ${result.sentBeforeAnswer} body bytes`);
+        assert.ok(growth < 64, `${route}, ${who}: the server grew by ${growth.toFixed(0)} MB`);
+      }
+    }
   });
 });
