@@ -3,6 +3,7 @@
 # this), so that `npm ci && npm test` is the whole set-up on a fresh Debian/Ubuntu machine:
 #   chromium                    the browser tests (e2e/); CHROMIUM_PATH=<executable> brings your own instead
 #   curl, jq, file              the README's HTTP session, run word for word by server/api/http.test.ts
+#   redis-server                the scale-out tests (BullMQ queue, workers); each test starts its own on 127.0.0.1
 #   libvulkan1, mesa-vulkan-drivers
 #                               the ncnn programs (realesrgan/realcugan/waifu2x-ncnn-vulkan) that the model
 #                               reference tests compare the converted models with, on Mesa's CPU Vulkan (lavapipe)
@@ -11,7 +12,7 @@
 set -euo pipefail
 
 missing=()
-for tool in curl jq file; do
+for tool in curl jq file redis-server; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ -n "${CHROMIUM_PATH:-}" ]; then
