@@ -16,15 +16,15 @@ const MODELS: ModelFacts[] = [
 ];
 
 it("says what a model suits in a user's words", () => {
-  assert.equal(modelFit({ content: "photo", degradation: "real-world" }).label, "photo · real-world");
-  assert.equal(modelFit({ content: "art", degradation: "real-world" }).label, "art · real-world");
-  assert.equal(modelFit({ content: "photo", degradation: "bicubic" }).label, "photo · clean");
-  assert.equal(modelFit({ content: "photo", degradation: "unknown" }).label, "photo");
-  assert.equal(modelFit({ content: "unknown", degradation: "unknown" }).label, undefined);
-  assert.equal(modelFit({}).label, undefined);
-  assert.match(modelFit({ content: "art", degradation: "real-world" }).description, /art .*real-world inputs \(blur, noise, JPEG\)/);
-  assert.match(modelFit({ content: "photo", degradation: "bicubic" }).description, /photos.*clean inputs \(bicubic downscales\)/);
-  assert.match(modelFit({}).description, /not stated/);
+  assert.equal(modelFit({ id: "m", content: "photo", degradation: "real-world" }).label, "photo · real-world");
+  assert.equal(modelFit({ id: "m", content: "art", degradation: "real-world" }).label, "art · real-world");
+  assert.equal(modelFit({ id: "m", content: "photo", degradation: "bicubic" }).label, "photo · clean");
+  assert.equal(modelFit({ id: "m", content: "photo", degradation: "unknown" }).label, "photo");
+  assert.equal(modelFit({ id: "m", content: "unknown", degradation: "unknown" }).label, undefined);
+  assert.equal(modelFit(undefined).label, undefined);
+  assert.match(modelFit({ id: "m", content: "art", degradation: "real-world" }).description, /art .*real-world inputs \(blur, noise, JPEG\)/);
+  assert.match(modelFit({ id: "m", content: "photo", degradation: "bicubic" }).description, /photos.*clean inputs \(bicubic downscales\)/);
+  assert.match(modelFit(undefined).description, /not stated/);
 });
 
 it("groups a picker's models by what they suit, real-world first, unlabelled last, keeping the list's order", () => {

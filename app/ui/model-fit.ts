@@ -36,9 +36,10 @@ const DEGRADATION_WORDS: Record<FitDegradation, string> = {
   clean: "clean inputs (bicubic downscales)",
 };
 
-export function modelFit(model: Pick<ModelFacts, "content" | "degradation">): ModelFit {
-  const content = model.content === "photo" || model.content === "art" ? model.content : undefined;
-  const degradation = model.degradation === "real-world" ? "real-world" : model.degradation === "bicubic" ? "clean" : undefined;
+/** What a models-list entry suits; undefined (a model the list does not have): nothing known. */
+export function modelFit(model: ModelFacts | undefined): ModelFit {
+  const content = model?.content === "photo" || model?.content === "art" ? model.content : undefined;
+  const degradation = model?.degradation === "real-world" ? "real-world" : model?.degradation === "bicubic" ? "clean" : undefined;
   const parts = [content, degradation].filter((part): part is string => part !== undefined);
   const description =
     content || degradation
@@ -95,7 +96,7 @@ export function templateModels(graph: Graph, models: readonly ModelFacts[] | und
       continue;
     }
     const model = byId.get(id);
-    used.set(id, { id, nodeIds: [node.id], model, fit: modelFit(model ?? {}) });
+    used.set(id, { id, nodeIds: [node.id], model, fit: modelFit(model) });
   }
   return [...used.values()];
 }
