@@ -2,16 +2,23 @@
 // Only the layer classes used by the UpscalerJS ESRGAN packages are supported; anything else is a clear error.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import onnxProto from "onnx-proto";
 import { z } from "zod";
-
-const { onnx } = onnxProto;
+import {
+  GraphBuilder,
+  ONNX_INPUT_NAME,
+  ONNX_OUTPUT_NAME,
+  elementCount,
+  encodeImageModel,
+  halfToFloat,
+  intAttribute,
+  intsAttribute,
+  stringAttribute,
+} from "./onnx-builder";
 
 /** Bumped whenever the produced graph changes, so `npm run setup` knows to convert again. */
 export const CONVERTER_VERSION = "tfjs-to-onnx/1";
 
-export const ONNX_INPUT_NAME = "input";
-export const ONNX_OUTPUT_NAME = "output";
+export { ONNX_INPUT_NAME, ONNX_OUTPUT_NAME };
 const OPSET = 13;
 const IR_VERSION = 7; // the IR version that introduced opset 13
 
@@ -139,10 +146,6 @@ async function loadWeights(modelDir: string, manifest: z.infer<typeof modelJsonS
   return weights;
 }
 
-function elementCount(shape: readonly number[]): number {
-  return shape.reduce((product, dim) => product * dim, 1);
-}
-
 function storedBytes(spec: WeightSpec): number {
   return elementCount(spec.shape) * BYTES_PER_STORED_VALUE[spec.quantization?.dtype ?? spec.dtype];
 }
@@ -161,15 +164,6 @@ function decodeWeight(spec: WeightSpec, bytes: Buffer): Float32Array {
   return Float32Array.from(quantized, (q) => q * scale + min);
 }
 
-function halfToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
-}
-
 // ---------------------------------------------------------------------------------------------------
 // graph
 
@@ -177,55 +171,6 @@ function halfToFloat(bits: number): number {
 interface Value {
   name: string;
   channels: number;
-}
-
-const INTS = onnx.AttributeProto.AttributeType.INTS;
-const INT = onnx.AttributeProto.AttributeType.INT;
-const STRING = onnx.AttributeProto.AttributeType.STRING;
-const TENSOR = onnx.AttributeProto.AttributeType.TENSOR;
-const FLOAT = onnx.TensorProto.DataType.FLOAT;
-
-function intsAttribute(name: string, values: number[]): onnxProto.onnx.IAttributeProto {
-  return { name, type: INTS, ints: values };
-}
-function intAttribute(name: string, value: number): onnxProto.onnx.IAttributeProto {
-  return { name, type: INT, i: value };
-}
-function stringAttribute(name: string, value: string): onnxProto.onnx.IAttributeProto {
-  return { name, type: STRING, s: new TextEncoder().encode(value) };
-}
-function floatTensor(name: string, dims: number[], values: Float32Array): onnxProto.onnx.ITensorProto {
-  return { name, dims, dataType: FLOAT, rawData: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) };
-}
-
-class GraphBuilder {
-  readonly nodes: onnxProto.onnx.INodeProto[] = [];
-  readonly initializers: onnxProto.onnx.ITensorProto[] = [];
-  parameterCount = 0;
-  private readonly constants = new Map<string, string>();
-
-  node(opType: string, name: string, inputs: string[], output: string, attribute: onnxProto.onnx.IAttributeProto[] = []) {
-    this.nodes.push({ opType, name, input: inputs, output: [output], attribute });
-  }
-
-  weight(name: string, dims: number[], values: Float32Array): string {
-    this.initializers.push(floatTensor(name, dims, values));
-    this.parameterCount += values.length;
-    return name;
-  }
-
-  /** A float constant as a Constant node (not an initializer), so initializers are exactly the trained weights. */
-  constant(dims: number[], values: number[]): string {
-    const key = `${dims.join("x")}:${values.join(",")}`;
-    let name = this.constants.get(key);
-    if (!name) {
-      name = `const_${this.constants.size}`;
-      this.constants.set(key, name);
-      const value = floatTensor(name, dims, Float32Array.from(values));
-      this.nodes.push({ opType: "Constant", name, input: [], output: [name], attribute: [{ name: "value", type: TENSOR, t: value }] });
-    }
-    return name;
-  }
 }
 
 /** TF [kh, kw, in, out] -> ONNX [out, in, kh, kw]. */
@@ -419,25 +364,13 @@ function buildModel(config: z.infer<typeof graphConfigSchema>, weights: Map<stri
   const unused = [...weights.keys()].filter((name) => !usedWeights.has(name));
   if (unused.length > 0) throw new ModelConversionError(`weights not used by any layer: ${unused.join(", ")}`);
 
-  const imageType = (height: string, width: string): onnxProto.onnx.ITypeProto => ({
-    tensorType: {
-      elemType: FLOAT,
-      shape: { dim: [{ dimParam: "N" }, { dimValue: 3 }, { dimParam: height }, { dimParam: width }] },
-    },
-  });
-  const model: onnxProto.onnx.IModelProto = {
+  const bytes = encodeImageModel({
+    graph,
+    opset: OPSET,
     irVersion: IR_VERSION,
-    opsetImport: [{ domain: "", version: OPSET }],
-    producerName: "tudsr-studio",
     producerVersion: CONVERTER_VERSION,
     docString,
-    graph: {
-      name: "super_resolution",
-      node: graph.nodes,
-      initializer: graph.initializers,
-      input: [{ name: ONNX_INPUT_NAME, type: imageType("H", "W") }],
-      output: [{ name: ONNX_OUTPUT_NAME, type: imageType(`H*${scale}`, `W*${scale}`) }],
-    },
-  };
-  return { bytes: onnx.ModelProto.encode(model).finish(), scale, parameterCount: graph.parameterCount };
+    outputDims: [`H*${scale}`, `W*${scale}`],
+  });
+  return { bytes, scale, parameterCount: graph.parameterCount };
 }
