@@ -36,10 +36,30 @@ export interface ModelManifestEntry {
   license: string;
   sha256: string; // of the .onnx file
   builtIn: boolean;
+  /** Its int8 variant (made by `npm run setup`), or why there is none; absent until set-up has tried. */
+  int8?: Int8Status;
 }
 
 export type ModelContent = "photo" | "art" | "unknown";
 export type ModelDegradation = "bicubic" | "real-world" | "unknown";
+
+/** An int8 variant: a file of its own beside its fp32 parent, with its measured fidelity and speed. */
+export interface Int8Variant {
+  quantizer: string;
+  /** The fp32 file it was made from: a changed parent means a new variant. */
+  parentSha256: string;
+  /** Which of the quantizer's recipes passed the gate (e.g. "int8 trunk"). */
+  recipe: string;
+  file: string;
+  sha256: string;
+  /** Worst PSNR of its output against the parent's on photos the calibration never saw. */
+  psnrDb: number;
+  int8Convs: number;
+  fp32Convs: number;
+  /** Median time of one tile of `tile` px, each precision, measured on this machine at set-up. */
+  speed: { tile: number; fp32Ms: number; int8Ms: number };
+}
+export type Int8Status = Int8Variant | { quantizer: string; parentSha256: string; refused: string };
 export interface ModelPadding {
   mode: "none" | "reflect" | "replicate";
   pixels: number;
@@ -82,6 +102,22 @@ const entrySchema = z.object({
   license: z.string(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/, "64 lowercase hex digits"),
   builtIn: z.boolean(),
+  int8: z
+    .union([
+      z.object({
+        quantizer: z.string(),
+        parentSha256: z.string(),
+        recipe: z.string(),
+        file: z.string().regex(/^[^/\\]+\.onnx$/, "a .onnx file name without folders"),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/),
+        psnrDb: z.number(),
+        int8Convs: z.number().int().nonnegative(),
+        fp32Convs: z.number().int().nonnegative(),
+        speed: z.object({ tile: z.number().int().positive(), fp32Ms: z.number().nonnegative(), int8Ms: z.number().nonnegative() }),
+      }),
+      z.object({ quantizer: z.string(), parentSha256: z.string(), refused: z.string().min(1) }),
+    ])
+    .optional(),
 });
 
 // Annotated with the interface, so the schema cannot accept anything the interface does not describe.

@@ -1,0 +1,163 @@
+// The int8 variant of a converted fp32 model: quantized with calibration tiles of real photos, measured against
+// its parent on photos the calibration never saw, and offered only when it passes the fidelity gate.
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import * as ort from "onnxruntime-node";
+import sharp from "sharp";
+import { writeFileAtomic } from "../files";
+import { REPO_ROOT } from "../paths";
+import type { Int8Status, ModelManifestEntry } from "./manifest";
+import { QUANTIZER_VERSION, QuantizationError, quantizeModel } from "./quantize";
+
+/** An int8 variant is offered when its output is at least this close to its parent's on every held-apart crop. */
+export const INT8_MIN_PSNR_DB = 40;
+
+const PHOTOS = path.join(REPO_ROOT, "fixtures", "photos");
+/** 64 px crops the activation ranges are calibrated on (faces, fabric, sky, metal, food, text-like detail). */
+const CALIBRATION_CROPS: [photo: string, left: number, top: number][] = [
+  ["astronaut.png", 180, 80],
+  ["astronaut.png", 300, 330],
+  ["coffee.png", 200, 120],
+  ["coffee.png", 420, 260],
+  ["rocket.jpg", 300, 60],
+  ["rocket.jpg", 80, 300],
+  ["grace_hopper.jpg", 200, 140],
+  ["grace_hopper.jpg", 120, 420],
+];
+const CALIBRATION_SIZE = 64;
+/** Photos the calibration never saw: the gate is measured here. */
+const HELD_APART_CROPS: [photo: string, left: number, top: number][] = [
+  ["chelsea.png", 150, 60],
+  ["hubble_deep_field.jpg", 420, 380],
+];
+const HELD_APART_SIZE = 96;
+/** The tile the speed of both precisions is measured on. */
+const SPEED_TILE = 128;
+
+type Input = { data: Float32Array; dims: number[] };
+
+async function crop(entry: ModelManifestEntry, [photo, left, top]: [string, number, number], size: number): Promise<Input> {
+  const { data } = await sharp(path.join(PHOTOS, photo)).extract({ left, top, width: size, height: size }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const [low, high] = entry.valueRange;
+  const plane = size * size;
+  const out = new Float32Array(3 * plane);
+  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) out[c * plane + i] = (data[i * 3 + c] / 255) * (high - low) + low;
+  return { data: out, dims: [1, 3, size, size] };
+}
+
+function psnr(reference: Float32Array, test: Float32Array, [low, high]: [number, number]): number {
+  let squared = 0;
+  const clamp = (value: number) => (value < low ? low : value > high ? high : value);
+  for (let i = 0; i < reference.length; i++) {
+    const difference = clamp(reference[i]) - clamp(test[i]);
+    squared += difference * difference;
+  }
+  const mse = squared / reference.length;
+  return mse === 0 ? Infinity : 10 * Math.log10(((high - low) * (high - low)) / mse);
+}
+
+async function session(model: string | Uint8Array): Promise<ort.InferenceSession> {
+  const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 2, interOpNumThreads: 1, graphOptimizationLevel: "all" };
+  return typeof model === "string" ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
+}
+
+async function run(session: ort.InferenceSession, input: Input): Promise<Float32Array> {
+  const outputs = await session.run({ [session.inputNames[0]]: new ort.Tensor("float32", input.data, input.dims) });
+  return outputs[session.outputNames[0]].data as Float32Array;
+}
+
+/** Median wall time of a few runs after a warm-up (the first runs of a session are slower). */
+async function tileMs(session: ort.InferenceSession, input: Input): Promise<number> {
+  await run(session, input);
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now();
+    await run(session, input);
+    times.push(performance.now() - started);
+  }
+  return Math.round(times.sort((a, b) => a - b)[1]);
+}
+
+/** VNNI or AMX int8 multiply-adds (no 16-bit saturation with full-range s8 weights). */
+export function cpuHasInt8DotProduct(): boolean {
+  try {
+    return /\b(avx512_vnni|avx_vnni|amx_int8)\b/.test(readFileSync("/proc/cpuinfo", "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+/** Quantization recipes, fastest first: the first whose output passes the gate is kept. */
+const RECIPES = [
+  { name: "int8 trunk", int8Adds: true },
+  { name: "int8 convs, fp32 residual adds", int8Adds: false },
+] as const;
+
+/** An int8 variant must be at least this much faster than its parent to be worth offering. */
+const MIN_SPEEDUP = 1.15;
+
+/**
+ * Makes (or refuses, with the reason) the int8 variant of an fp32 model in `dir`: `<id>.int8.onnx` next to it.
+ * A refusal is recorded too, so set-up does not try again until the parent or the quantizer changes.
+ */
+export async function makeInt8Variant(entry: ModelManifestEntry, dir: string, log: (line: string) => void = () => {}): Promise<Int8Status> {
+  const parentFile = path.join(dir, entry.file);
+  const reduceRange = !cpuHasInt8DotProduct();
+  const base = { quantizer: `${QUANTIZER_VERSION}${reduceRange ? "/7-bit" : ""}`, parentSha256: entry.sha256 };
+  if (entry.layout !== "NCHW") return { ...base, refused: `the quantizer takes NCHW models; this one is ${entry.layout}` };
+  const fp32 = await readFile(parentFile);
+  const calibration = await Promise.all(CALIBRATION_CROPS.map((spec) => crop(entry, spec, CALIBRATION_SIZE)));
+  const heldApart = await Promise.all(HELD_APART_CROPS.map((spec) => crop(entry, spec, HELD_APART_SIZE)));
+  const parent = await session(parentFile);
+  const refusals: string[] = [];
+  try {
+    const references = [];
+    for (const input of heldApart) references.push(await run(parent, input));
+    for (const recipe of RECIPES) {
+      let quantized;
+      try {
+        quantized = await quantizeModel(fp32, { calibration, int8Adds: recipe.int8Adds, reduceRange });
+      } catch (error) {
+        if (error instanceof QuantizationError) return { ...base, refused: error.message };
+        throw error;
+      }
+      const variant = await session(quantized.bytes);
+      try {
+        let worst = Infinity;
+        for (const [i, input] of heldApart.entries()) worst = Math.min(worst, psnr(references[i], await run(variant, input), entry.valueRange));
+        const psnrDb = Math.round(worst * 100) / 100;
+        if (worst < INT8_MIN_PSNR_DB) {
+          refusals.push(`${recipe.name}: ${psnrDb} dB from the fp32 output on held-apart photos (the gate is ${INT8_MIN_PSNR_DB} dB)`);
+          continue;
+        }
+        const speedInput = await crop(entry, HELD_APART_CROPS[0], SPEED_TILE);
+        const fp32Ms = await tileMs(parent, speedInput);
+        const int8Ms = await tileMs(variant, speedInput);
+        if (fp32Ms < int8Ms * MIN_SPEEDUP) {
+          refusals.push(`${recipe.name}: ${int8Ms} ms per ${SPEED_TILE} px tile against ${fp32Ms} ms in fp32, not faster`);
+          continue;
+        }
+        const file = entry.file.replace(/\.onnx$/, ".int8.onnx");
+        await writeFileAtomic(path.join(dir, file), quantized.bytes);
+        log(`${entry.id}: int8 (${recipe.name}) ${psnrDb} dB from fp32, ${fp32Ms} -> ${int8Ms} ms per ${SPEED_TILE} px tile`);
+        return {
+          ...base,
+          recipe: recipe.name,
+          file,
+          sha256: createHash("sha256").update(quantized.bytes).digest("hex"),
+          psnrDb,
+          int8Convs: quantized.int8Convs,
+          fp32Convs: quantized.fp32Convs.length,
+          speed: { tile: SPEED_TILE, fp32Ms, int8Ms },
+        };
+      } finally {
+        await variant.release();
+      }
+    }
+  } finally {
+    await parent.release();
+  }
+  return { ...base, refused: refusals.join("; ") };
+}
