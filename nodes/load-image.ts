@@ -10,6 +10,8 @@ export const loadImageNode = defineNode({
     input: z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,40}$/, "input names use letters, digits, '_' and '-'")
+      // A run's inputs travel as a JSON object, whose parsers drop (or turn into a prototype) a "__proto__" key.
+      .refine((name) => name !== "__proto__", '"__proto__" cannot name a run input')
       .default("input")
       .describe("Name of the run input this node reads"),
   }),

@@ -11,7 +11,7 @@ import {
 import type { NodeCache } from "./cache";
 import type { EngineListener } from "./events";
 import type { Graph, GraphEdge, GraphNode } from "./schema";
-import { checkGraph, type NodeRegistry, resolveParams } from "./validate";
+import { checkGraph, type NodeRegistry, ownPort, resolveParams } from "./validate";
 import type { PortValue } from "./values";
 
 export interface EngineOptions {
@@ -96,7 +96,7 @@ function compile(graph: Graph, registry: NodeRegistry): Compiled {
   }
   for (const edge of graph.edges) {
     const target = compiled.nodes.get(edge.target)!;
-    const port = inputPorts(compiled.definitions.get(target.id)!, compiled.params.get(target.id)!)[edge.targetHandle];
+    const port = ownPort(inputPorts(compiled.definitions.get(target.id)!, compiled.params.get(target.id)!), edge.targetHandle)!;
     const source = { node: edge.source, handle: edge.sourceHandle };
     compiled.consumed.get(edge.source)!.add(edge.sourceHandle);
     if (port.internal) compiled.bodyResult.set(target.id, source);
@@ -241,7 +241,7 @@ export async function executeGraph(input: unknown, options: EngineOptions): Prom
       throw error instanceof NodeRunError ? error : new NodeRunError(node.id, node.type, message);
     }
     for (const name of compiled.consumed.get(node.id)!) {
-      if (!outputPorts(definition, params)[name].internal && outputs[name] === undefined) {
+      if (!ownPort(outputPorts(definition, params), name)!.internal && (!Object.hasOwn(outputs, name) || outputs[name] === undefined)) {
         const error = new NodeRunError(node.id, node.type, `produced no value for output "${name}"`);
         emit({ type: "node-failed", nodeId: node.id, message: error.message });
         throw error;

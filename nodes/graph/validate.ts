@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { type AnyNodeDefinition, inputPorts, outputPorts, type Ports } from "./define-node";
+import { type AnyNodeDefinition, inputPorts, outputPorts, type PortSpec, type Ports } from "./define-node";
 import { type Graph, type GraphEdge, type GraphNode, graphSchema } from "./schema";
 
 export interface GraphProblem {
@@ -22,19 +22,87 @@ export function formatProblem(problem: GraphProblem): string {
   return `${where}: ${problem.message}`;
 }
 
+/**
+ * A port by name, only if the node really has it: `ports[name]` would also find Object.prototype's members
+ * ("constructor", "toString", "__proto__"...).
+ */
+export function ownPort(ports: Ports, name: string): PortSpec | undefined {
+  return Object.hasOwn(ports, name) ? ports[name] : undefined;
+}
+
 /** Schema check: returns the parsed graph or the problems, each pinned to the node or edge it is about. */
 export function parseGraph(input: unknown): { graph?: Graph; problems: GraphProblem[] } {
   const result = graphSchema.safeParse(input);
-  if (result.success) return { graph: result.data, problems: [] };
-  return { problems: result.error.issues.map((issue) => problemFromIssue(input, issue)) };
+  const problems = result.success ? [] : result.error.issues.map((issue) => problemFromIssue(input, issue));
+  problems.push(...rawParamProblems(input));
+  if (result.success && problems.length === 0) return { graph: result.data, problems };
+  return { problems };
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** The raw `nodes[index]` of an input the schema refused (own properties only). */
+function rawItem(input: unknown, list: "nodes" | "edges", index: number): unknown {
+  const items = isRecord(input) && Object.hasOwn(input, list) ? input[list] : undefined;
+  return Array.isArray(items) && Object.hasOwn(items, index) ? items[index] : undefined;
+}
+
+/** Params nested deeper than this are refused (a graph is stored as JSON, and nothing real nests so deep). */
+export const MAX_PARAM_DEPTH = 32;
+
+/**
+ * What the schema cannot see in node params, which it parses as a record of anything: an own "__proto__" key
+ * (as JSON.parse makes one; the record parser drops it without a word) and values that are not JSON (bigints,
+ * functions, NaN, Dates, Maps... from in-process or superjson callers), or nest too deep to store.
+ */
+function rawParamProblems(input: unknown): GraphProblem[] {
+  const nodes = isRecord(input) && Object.hasOwn(input, "nodes") ? input.nodes : undefined;
+  if (!Array.isArray(nodes)) return [];
+  const problems: GraphProblem[] = [];
+  nodes.forEach((node: unknown, index) => {
+    if (!isRecord(node) || !Object.hasOwn(node, "params") || !isRecord(node.params)) return;
+    const where = typeof node.id === "string" && node.id ? { nodeId: node.id } : undefined;
+    const problem = (message: string): GraphProblem => (where ? { ...where, message } : { message: `nodes[${index}]: ${message}` });
+    for (const key of Object.keys(node.params)) {
+      if (key === "__proto__") {
+        problems.push(problem(`unknown param "__proto__"`));
+        continue;
+      }
+      const why = notJson(node.params[key], 1);
+      if (why) problems.push(problem(`param ${key}: ${why}`));
+    }
+  });
+  return problems;
+}
+
+/** Why a value is not plain JSON (or nests deeper than MAX_PARAM_DEPTH), or undefined when it is. */
+function notJson(value: unknown, depth: number): string | undefined {
+  if (value === null || value === undefined || typeof value === "string" || typeof value === "boolean") return undefined;
+  if (typeof value === "number") return Number.isFinite(value) ? undefined : `${value} is not a finite number`;
+  if (typeof value !== "object") return `a ${typeof value} is not a JSON value`;
+  if (depth > MAX_PARAM_DEPTH) return `nested more than ${MAX_PARAM_DEPTH} levels deep`;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const why = notJson(item, depth + 1);
+      if (why) return why;
+    }
+    return undefined;
+  }
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return `a ${value.constructor?.name ?? "non-plain object"} is not a JSON value`;
+  for (const item of Object.values(value)) {
+    const why = notJson(item, depth + 1);
+    if (why) return why;
+  }
+  return undefined;
 }
 
 function problemFromIssue(input: unknown, issue: z.core.$ZodIssue): GraphProblem {
   const [list, index, ...rest] = issue.path;
   const field = rest.join(".");
   if ((list === "nodes" || list === "edges") && typeof index === "number") {
-    const item = (input as Record<string, unknown[]>)[list]?.[index] as { id?: unknown } | undefined;
-    const itemId = typeof item?.id === "string" ? item.id : undefined;
+    const item = rawItem(input, list, index);
+    const itemId = isRecord(item) && typeof item.id === "string" && item.id ? item.id : undefined;
     const message = `${field ? `${field}: ` : ""}${issue.message}`;
     if (itemId) return list === "nodes" ? { nodeId: itemId, message } : { edgeId: itemId, message };
     return { message: `${list}[${index}]${field ? `.${field}` : ""}: ${issue.message}` };
@@ -55,8 +123,8 @@ function edgeScope(edge: GraphEdge, nodes: Map<string, GraphNode>, registry: Nod
   if (!source || !target) return null;
   const sourcePorts = portsOf(source, registry, "out");
   const targetPorts = portsOf(target, registry, "in");
-  if (sourcePorts?.[edge.sourceHandle]?.internal) return source.id;
-  if (targetPorts?.[edge.targetHandle]?.internal) return target.id;
+  if (sourcePorts && ownPort(sourcePorts, edge.sourceHandle)?.internal) return source.id;
+  if (targetPorts && ownPort(targetPorts, edge.targetHandle)?.internal) return target.id;
   return source.parentId;
 }
 
@@ -94,8 +162,11 @@ export function validateGraph(graph: Graph, registry: NodeRegistry): GraphProble
         problems.push({ nodeId: node.id, message: `param ${issue.path.join(".") || "(params)"}: ${issue.message}` });
       }
     }
+    const known = Object.keys(definition.params.shape);
     for (const key of Object.keys(node.params)) {
-      if (!(key in definition.params.shape)) problems.push({ nodeId: node.id, message: `unknown param "${key}"` });
+      if (!Object.hasOwn(definition.params.shape, key)) {
+        problems.push({ nodeId: node.id, message: `unknown param "${key}" (${node.type} params: ${known.join(", ") || "none"})` });
+      }
     }
     if (node.parentId !== undefined) {
       const parent = nodes.get(node.parentId);
@@ -126,8 +197,8 @@ export function validateGraph(graph: Graph, registry: NodeRegistry): GraphProble
     const sourcePorts = portsOf(source, registry, "out");
     const targetPorts = portsOf(target, registry, "in");
     if (!sourcePorts || !targetPorts) continue; // unknown type, reported above
-    const sourcePort = sourcePorts[edge.sourceHandle];
-    const targetPort = targetPorts[edge.targetHandle];
+    const sourcePort = ownPort(sourcePorts, edge.sourceHandle);
+    const targetPort = ownPort(targetPorts, edge.targetHandle);
     if (!sourcePort) {
       problems.push({ edgeId: edge.id, message: `"${source.id}" has no output "${edge.sourceHandle}" (outputs: ${names(sourcePorts)})` });
     }
