@@ -15,6 +15,7 @@ function problemsOf(input: unknown): string[] {
 
 const base = (): GraphInput => structuredClone(builtInTemplates.find((t) => t.id === "x4-chunked")!.graph);
 const nodeOf = (graph: GraphInput, id: string) => graph.nodes.find((node) => node.id === id)!;
+const paramsOf = (graph: GraphInput, id: string): Record<string, unknown> => (nodeOf(graph, id).params ??= {});
 
 function assertProblem(input: unknown, pattern: RegExp): void {
   const problems = problemsOf(input);
@@ -24,7 +25,7 @@ function assertProblem(input: unknown, pattern: RegExp): void {
 test("params named like Object.prototype members are unknown params, named with the node's own", () => {
   for (const name of ["toString", "constructor", "valueOf", "hasOwnProperty", "toLocaleString", "isPrototypeOf"]) {
     const graph = base();
-    nodeOf(graph, "stitch").params[name] = "x";
+    paramsOf(graph, "stitch")[name] = "x";
     assertProblem(graph, new RegExp(`^node "stitch": unknown param "${name}" \\(stitch params: blend\\)$`));
   }
 });
@@ -62,9 +63,9 @@ test("node types named like Object.prototype members are unknown types", () => {
 
 test('"__proto__" cannot name a run input; "constructor" can', () => {
   const graph = base();
-  nodeOf(graph, "load").params.input = "__proto__";
+  paramsOf(graph, "load").input = "__proto__";
   assertProblem(graph, /^node "load": param input: "__proto__" cannot name a run input$/);
-  nodeOf(graph, "load").params.input = "constructor";
+  paramsOf(graph, "load").input = "constructor";
   assert.deepEqual(problemsOf(graph), []);
 });
 
@@ -87,12 +88,12 @@ test("params must be plain JSON, not nested too deep: each refusal names the nod
   ];
   for (const [value, pattern] of cases) {
     const graph = base();
-    nodeOf(graph, "save").params.extra = value;
+    paramsOf(graph, "save").extra = value;
     assert.deepEqual(problemsOf(graph).filter((p) => /param extra/.test(p)).length, 1);
     assertProblem(graph, pattern);
   }
   const fine = base();
-  nodeOf(fine, "save").params.format = "png";
+  paramsOf(fine, "save").format = "png";
   nodeOf(fine, "stitch").params = Object.assign(Object.create(null), { blend: "crop" });
   assert.deepEqual(problemsOf(fine), []);
   // A schema problem without an id still says where: the node's index.
