@@ -1,0 +1,112 @@
+// What a model costs on this machine, measured once per (model file, precision, provider, threads) and kept in
+// the models folder: peak memory as a function of the tile size, time per pixel, and how far from a tile's
+// border its output still differs from the whole-image result (the overlap tiles need). The tile planner and
+// the run planner predict from these, never from constants.
+import { spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { writeFileAtomic } from "../files";
+import type { ModelManifestEntry } from "./manifest";
+
+export interface ModelMeasurement {
+  /** Peak resident memory of one run of a square tile: baseBytes + bytesPerInputPixel x its pixels. */
+  baseBytes: number;
+  bytesPerInputPixel: number;
+  /** Input pixels from a tile's border within which its output differs from the whole image's (below 50 dB). */
+  borderPx: number;
+  /** Inference time per input megapixel, at the larger measured tile. */
+  msPerInputMegapixel: number;
+  /** The tile sizes measured (input pixels a side). */
+  tiles: [number, number];
+  measuredAt: string;
+}
+
+export interface MeasureRequest {
+  file: string;
+  valueRange: [number, number];
+  sizeMultiple: number;
+  threads: number;
+}
+
+const MEASUREMENTS_FILE = "measurements.json";
+const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), "footprint-child.ts");
+
+/** The tile sizes a measurement runs: small enough to be quick, far enough apart to fit a line. */
+export function measuredTiles(sizeMultiple: number): [number, number] {
+  const round = (size: number) => Math.max(sizeMultiple, size - (size % sizeMultiple));
+  return [round(64), round(128)];
+}
+
+function key(entry: ModelManifestEntry, precision: "fp32" | "int8", provider: string, threads: number): string {
+  const sha = precision === "int8" && entry.int8 && "sha256" in entry.int8 ? entry.int8.sha256 : entry.sha256;
+  return `${sha}:${precision}:${provider}:${threads}`;
+}
+
+async function readMeasurements(dir: string): Promise<Record<string, ModelMeasurement>> {
+  try {
+    return JSON.parse(await readFile(path.join(dir, MEASUREMENTS_FILE), "utf8")) as Record<string, ModelMeasurement>;
+  } catch {
+    return {};
+  }
+}
+
+/** Runs the measurement in a child process of its own, so its peak memory is the model's alone. */
+function measureInChild(request: MeasureRequest): Promise<ModelMeasurement> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", CHILD, JSON.stringify(request)], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.once("error", reject);
+    child.once("close", (code) => {
+      if (code !== 0) return reject(new Error(`measuring ${path.basename(request.file)} failed: ${stderr.trim().split("\n").pop() ?? `exit ${code}`}`));
+      try {
+        resolve(JSON.parse(stdout.trim().split("\n").pop()!) as ModelMeasurement);
+      } catch (error) {
+        reject(new Error(`measuring ${path.basename(request.file)} printed no result (${(error as Error).message})`));
+      }
+    });
+  });
+}
+
+const pending = new Map<string, Promise<ModelMeasurement>>();
+
+/** The measurement of a model on this machine: from the models folder, else measured now (a few seconds) and kept. */
+export function modelMeasurement(
+  entry: ModelManifestEntry,
+  options: { dir: string; precision: "fp32" | "int8"; provider: string; threads: number },
+): Promise<ModelMeasurement> {
+  const id = key(entry, options.precision, options.provider, options.threads);
+  let measurement = pending.get(id);
+  if (!measurement) {
+    measurement = (async () => {
+      const known = (await readMeasurements(options.dir))[id];
+      if (known) return known;
+      const int8 = options.precision === "int8" && entry.int8 && "file" in entry.int8 ? entry.int8 : undefined;
+      let measured = await measureInChild({
+        file: path.join(options.dir, int8?.file ?? entry.file),
+        valueRange: entry.valueRange,
+        sizeMultiple: entry.sizeMultiple,
+        threads: options.threads,
+      });
+      // How far a border reaches is the architecture's: the fp32 parent's (int8 rounding noise is not a seam).
+      if (int8) measured = { ...measured, borderPx: (await modelMeasurement(entry, { ...options, precision: "fp32" })).borderPx };
+      // Read again just before writing: another process may have added its own meanwhile.
+      await writeFileAtomic(
+        path.join(options.dir, MEASUREMENTS_FILE),
+        `${JSON.stringify({ ...(await readMeasurements(options.dir)), [id]: measured }, null, 2)}\n`,
+      );
+      return measured;
+    })();
+    pending.set(id, measurement);
+    measurement.catch(() => pending.delete(id));
+  }
+  return measurement;
+}
+
+/** Predicted peak resident bytes of one tile of `width` x `height` input pixels. */
+export function predictedTileBytes(measurement: ModelMeasurement, width: number, height: number): number {
+  return measurement.baseBytes + measurement.bytesPerInputPixel * width * height;
+}
