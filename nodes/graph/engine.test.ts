@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { FakeHost, maxAbsDifference, nearestUpscale } from "../../fixtures/fake-host";
+import { StubHost } from "../../fixtures/fuzz-graphs";
 import { loadPhoto } from "../../fixtures/photos";
 import { nodeRegistry } from "../index";
 import { builtInTemplates } from "../templates/index";
@@ -126,4 +127,15 @@ test("a failing node is named in the error and in a node-failed event", async ()
   await assert.rejects(run, (error: unknown) => error instanceof NodeRunError && error.nodeId === "generate" && /unknown model "no-such-model"/.test(error.message));
   assert.ok(events.some((e) => e.type === "node-failed" && e.nodeId === "generate"));
   assert.equal(host.saved.size, 0);
+});
+
+test("a run input that cannot be read fails its load-image node, also when the cache reads the input's identity first", async () => {
+  for (const cache of [undefined, new MemoryNodeCache()]) {
+    const host = new StubHost(new Map()); // its inputKey fails too, as the server's does for a missing file
+    const events: EngineEvent[] = [];
+    const run = executeGraph(template("x4-chunked"), { registry: nodeRegistry, host, cache, onEvent: (e) => events.push(e) });
+    await assert.rejects(run, (error: unknown) => error instanceof NodeRunError && error.nodeId === "load" && /^node "load" \(load-image\): the run has no input named "input"$/.test(error.message));
+    assert.ok(events.some((e) => e.type === "node-failed" && e.nodeId === "load"), JSON.stringify(events));
+    assert.equal(host.saved.size, 0);
+  }
 });

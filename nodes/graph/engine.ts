@@ -117,7 +117,7 @@ export async function executeGraph(input: unknown, options: EngineOptions): Prom
   const timings = new Map<string, NodeTiming>();
   const emit: EngineListener = options.onEvent ?? (() => {});
   const concurrency = Math.max(1, options.concurrency ?? 1);
-  const signatures = options.cache ? await computeSignatures(graph, compiled, options.host) : undefined;
+  const signatures = options.cache ? await computeSignatures(graph, compiled, options.host, emit) : undefined;
 
   const record = (node: GraphNode, ms: number, cached: boolean) => {
     const timing = timings.get(node.id) ?? { id: node.id, type: node.type, ms: 0, cached: true, runs: 0 };
@@ -236,9 +236,7 @@ export async function executeGraph(input: unknown, options: EngineOptions): Prom
         emit({ type: "node-canceled", nodeId: node.id });
         throw new CanceledError();
       }
-      const message = error instanceof Error ? error.message : String(error);
-      emit({ type: "node-failed", nodeId: node.id, message });
-      throw error instanceof NodeRunError ? error : new NodeRunError(node.id, node.type, message);
+      throw nodeFailed(node, error, emit);
     }
     for (const name of compiled.consumed.get(node.id)!) {
       if (!ownPort(outputPorts(definition, params), name)!.internal && (!Object.hasOwn(outputs, name) || outputs[name] === undefined)) {
@@ -262,8 +260,18 @@ export async function executeGraph(input: unknown, options: EngineOptions): Prom
   };
 }
 
-/** Top-level signatures: a node's type, params and identity, its inputs' signatures, and a container's body. */
-async function computeSignatures(graph: Graph, compiled: Compiled, host: RunHost): Promise<Map<string, string>> {
+/** The NodeRunError for a node's failure (reported as a node-failed event), carrying its id. */
+function nodeFailed(node: GraphNode, error: unknown, emit: EngineListener): NodeRunError {
+  const message = error instanceof Error ? error.message : String(error);
+  emit({ type: "node-failed", nodeId: node.id, message });
+  return error instanceof NodeRunError ? error : new NodeRunError(node.id, node.type, message);
+}
+
+/**
+ * Top-level signatures: a node's type, params and identity, its inputs' signatures, and a container's body.
+ * A node whose identity cannot be read (a run input that is missing or unreadable) fails here, named.
+ */
+async function computeSignatures(graph: Graph, compiled: Compiled, host: RunHost, emit: EngineListener): Promise<Map<string, string>> {
   const signatures = new Map<string, string>();
   const bodyOf = (containerId: string): unknown => {
     const members = compiled.scopes.get(containerId) ?? [];
@@ -282,7 +290,12 @@ async function computeSignatures(graph: Graph, compiled: Compiled, host: RunHost
     for (const [port, source] of compiled.sources.get(node.id)!) {
       inputs[port] = `${await visit(compiled.nodes.get(source.node)!)}:${source.handle}`;
     }
-    const identity = definition.identify ? await definition.identify({ params, host }) : undefined;
+    let identity: string | undefined;
+    try {
+      identity = definition.identify ? await definition.identify({ params, host }) : undefined;
+    } catch (error) {
+      throw nodeFailed(node, error, emit);
+    }
     const body = definition.container ? bodyOf(node.id) : undefined;
     const signature = await sha256(JSON.stringify({ type: node.type, params, inputs, identity, body }));
     signatures.set(node.id, signature);
