@@ -5,8 +5,11 @@ import type { RgbImage } from "../../nodes/image/types";
 import { DEFAULT_MAX_PIXELS, decodeImage, encodeImage } from "../images/codec";
 import type { InferenceService } from "../inference/inference-service";
 
-/** A run input: a file path or the bytes of an image. */
-export type RunInputSource = string | Buffer;
+/**
+ * A run input: a file path, the bytes of an image, or a function that fetches them (called when a node first
+ * needs them, so a missing input fails in the node that reads it, named).
+ */
+export type RunInputSource = string | Buffer | (() => Promise<Buffer>);
 
 export interface EncodedOutput {
   name: string;
@@ -31,26 +34,39 @@ export class PipelineHost implements RunHost {
     private readonly maxPixels = DEFAULT_MAX_PIXELS,
   ) {}
 
+  /** The run input of this name: own properties only (an input named "constructor" is not Object's). */
+  private source(name: string): RunInputSource | undefined {
+    return Object.hasOwn(this.inputs, name) ? this.inputs[name] : undefined;
+  }
+
   private inputBytes(name: string): Promise<Buffer> {
-    const source = this.inputs[name];
-    if (source === undefined) {
+    const source = this.source(name);
+    if (typeof source !== "string" && typeof source !== "function" && !Buffer.isBuffer(source)) {
       const known = Object.keys(this.inputs).join(", ") || "none";
       return Promise.reject(new Error(`the run has no input named "${name}" (given: ${known})`));
     }
     let bytes = this.bytes.get(name);
     if (!bytes) {
-      bytes = typeof source === "string"
-        ? readFile(source).catch((error: NodeJS.ErrnoException) => {
-            throw new Error(error.code === "ENOENT" ? `input file not found: ${source}` : `cannot read ${source}: ${error.message}`);
-          })
-        : Promise.resolve(source);
+      if (typeof source === "string") {
+        bytes = readFile(source).catch((error: NodeJS.ErrnoException) => {
+          throw new Error(error.code === "ENOENT" ? `input "${name}": file not found: ${source}` : `input "${name}": cannot read ${source}: ${error.message}`);
+        });
+      } else if (typeof source === "function") {
+        bytes = Promise.resolve()
+          .then(source)
+          .catch((error: unknown) => {
+            throw new Error(`input "${name}": ${error instanceof Error ? error.message : String(error)}`);
+          });
+      } else {
+        bytes = Promise.resolve(source);
+      }
       this.bytes.set(name, bytes);
     }
     return bytes;
   }
 
   async loadInput(name: string) {
-    const source = this.inputs[name];
+    const source = this.source(name);
     const bytes = await this.inputBytes(name);
     try {
       return await decodeImage(bytes, { maxPixels: this.maxPixels });
