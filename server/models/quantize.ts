@@ -212,7 +212,6 @@ function foldScalings(graph: Graph, weights: Map<string, { w: Float32Array; dims
 // ---------------------------------------------------------------------------------------------------
 // Which ops run int8
 
-
 interface Plan {
   int8: Set<NodeProto>;
   fp32Convs: { name: string; why: string }[];
@@ -223,14 +222,12 @@ interface Plan {
 function planInt8(graph: Graph, int8Adds: boolean): Plan {
   const fp32Convs: Plan["fp32Convs"] = [];
   const int8 = new Set<NodeProto>();
-  const reachesThroughNonConv = (tensor: string, target: (node: NodeProto) => boolean, seen = new Set<string>()): boolean => {
+  /** Following only non-conv ops from `tensor`: does it reach the graph output, or an op of type `target`? */
+  const flowsInto = (tensor: string, target: string, seen = new Set<string>()): boolean => {
+    if (target === "graph output" && tensor === graph.output) return true;
     if (seen.has(tensor)) return false;
     seen.add(tensor);
-    for (const consumer of graph.consumers(tensor)) {
-      if (target(consumer)) return true;
-      if (consumer.opType !== "Conv" && consumer.output!.some((out) => reachesThroughNonConv(out, target, seen))) return true;
-    }
-    return tensor === graph.output && target({ opType: "graph-output" });
+    return graph.consumers(tensor).some((consumer) => consumer.opType === target || (consumer.opType !== "Conv" && consumer.output!.some((out) => flowsInto(out, target, seen))));
   };
   const fromInputThroughNonConv = (tensor: string): boolean => {
     if (tensor === graph.input) return true;
@@ -246,9 +243,9 @@ function planInt8(graph: Graph, int8Adds: boolean): Plan {
       ? "its weights are not constant"
       : fromInputThroughNonConv(node.input![0])
         ? "it reads the image"
-        : reachesThroughNonConv(node.output![0], (consumer) => consumer.opType === "graph-output")
+        : flowsInto(node.output![0], "graph output")
           ? "it writes the image"
-          : reachesThroughNonConv(node.output![0], (consumer) => consumer.opType === "DepthToSpace")
+          : flowsInto(node.output![0], "DepthToSpace")
             ? "its output is pixel-shuffled into the image"
             : intAttr(node, "group", 1) !== 1 && !(inPerGroup === 1 && intAttr(node, "group", 1) === outChannels)
               ? "grouped convs (other than depthwise) have no int8 kernel"
