@@ -4,7 +4,7 @@
 // overwrites a cancel.
 import type { MetricRecord } from "../../nodes/graph/define-node";
 import type { NodeTiming } from "../../nodes/graph/engine";
-import { applyOverrides, type ParamOverride } from "../../nodes/graph/overrides";
+import { applyOverrides, OverrideError, type ParamOverride } from "../../nodes/graph/overrides";
 import type { Graph } from "../../nodes/graph/schema";
 import { checkGraph } from "../../nodes/graph/validate";
 import { nodeRegistry } from "../../nodes/index";
@@ -141,12 +141,14 @@ function runNotFound(id: string): NotFoundError {
   return new NotFoundError("run", id);
 }
 
-/** The input names a graph reads (its load-image nodes). */
-function graphInputNames(graph: Graph): string[] {
-  const names = graph.nodes
-    .filter((node) => node.type === "load-image")
-    .map((node) => (typeof node.params.input === "string" ? node.params.input : "input"));
-  return [...new Set(names)].sort();
+/** The input names a graph reads (its load-image nodes), each with the ids of the nodes that read it. */
+function graphInputNames(graph: Graph): Map<string, string[]> {
+  const readers = new Map<string, string[]>();
+  for (const node of graph.nodes.filter((candidate) => candidate.type === "load-image")) {
+    const name = Object.hasOwn(node.params, "input") && typeof node.params.input === "string" ? node.params.input : "input";
+    readers.set(name, [...(readers.get(name) ?? []), node.id]);
+  }
+  return new Map([...readers].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 async function resolveSource(run: NewRun) {
@@ -191,7 +193,7 @@ export async function createRun(run: NewRun): Promise<RunDetail> {
     try {
       graph = applyOverrides(graph, overrides);
     } catch (error) {
-      throw new BadInputError((error as Error).message);
+      throw error instanceof OverrideError ? new BadInputError(error.message) : error;
     }
     graph = checkGraph(graph, nodeRegistry);
   }
@@ -210,14 +212,20 @@ export async function createRun(run: NewRun): Promise<RunDetail> {
   return getRun(row.id);
 }
 
+/**
+ * The run's inputs must be exactly the graph's load-image inputs (own keys only: an input named "constructor"
+ * is not given by `{}`). The error names each missing input with the node that reads it.
+ */
 async function checkRunInputs(graph: Graph, inputs: Record<string, string>): Promise<void> {
-  const wanted = graphInputNames(graph);
+  const readers = graphInputNames(graph);
+  const wanted = [...readers.keys()];
   const given = Object.keys(inputs).sort();
-  const missing = wanted.filter((name) => !(name in inputs));
-  const unknown = given.filter((name) => !wanted.includes(name));
+  const missing = wanted.filter((name) => !Object.hasOwn(inputs, name));
+  const unknown = given.filter((name) => !readers.has(name));
   if (missing.length > 0 || unknown.length > 0) {
+    const readBy = (name: string) => readers.get(name)!.map((id) => `"${id}"`).join(", ");
     const parts = [
-      missing.length > 0 ? `missing input ${missing.map((name) => `"${name}"`).join(", ")}` : "",
+      missing.length > 0 ? `missing input ${missing.map((name) => `"${name}" (read by load-image node ${readBy(name)})`).join(", ")}` : "",
       unknown.length > 0 ? `the graph has no input ${unknown.map((name) => `"${name}"`).join(", ")}` : "",
     ].filter(Boolean);
     throw new BadInputError(`${parts.join("; ")} (the graph reads: ${wanted.join(", ") || "no inputs"})`);
