@@ -1,4 +1,5 @@
-import sharp from "sharp";
+import { readFile } from "node:fs/promises";
+import sharp, { type Metadata } from "sharp";
 import { createImage, type RgbImage } from "../../nodes/image/types";
 
 export type ImageFormat = "png" | "jpeg" | "webp";
@@ -14,7 +15,98 @@ export interface DecodeLimits {
 
 export const DEFAULT_MAX_PIXELS = 64_000_000;
 
-export class ImageDecodeError extends Error {}
+/**
+ * Why an image cannot be read. `kind`: "not-an-image" (the bytes are no image format at all), "corrupt" (they
+ * start as an image format but are damaged or cut short), "no-dimensions" or "too-large" (the pixel limit).
+ */
+export class ImageDecodeError extends Error {
+  constructor(
+    message: string,
+    readonly kind: "not-an-image" | "corrupt" | "no-dimensions" | "too-large" = "corrupt",
+  ) {
+    super(message);
+    this.name = "ImageDecodeError";
+  }
+}
+
+/** Leading bytes of the raster formats sharp reads: bytes that start so are an image, maybe a damaged one. */
+const SIGNATURES: { format: string; matches: (bytes: Buffer) => boolean }[] = [
+  { format: "PNG", matches: (b) => b.subarray(0, 8).equals(PNG_SIGNATURE) },
+  { format: "JPEG", matches: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
+  { format: "GIF", matches: (b) => b.toString("latin1", 0, 4) === "GIF8" },
+  { format: "WebP", matches: (b) => b.toString("latin1", 0, 4) === "RIFF" && b.toString("latin1", 8, 12) === "WEBP" },
+  { format: "TIFF", matches: (b) => ["II*\u0000", "MM\u0000*"].includes(b.toString("latin1", 0, 4)) },
+  { format: "HEIF/AVIF", matches: (b) => b.toString("latin1", 4, 8) === "ftyp" },
+];
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** The decoder's message on one line, without libvips' "warning treated as error" preamble or a dangling colon. */
+function decoderReason(error: Error): string {
+  return error.message
+    .replace(/^Warning treated as error due to failOn setting\s*/i, "")
+    .replace(/\s+/g, " ")
+    .replace(/[\s:]+$/, "")
+    .trim() || "the decoder gave no reason";
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(bytes: Buffer): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) crc = CRC_TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** What is wrong in a PNG's chunk structure, when something is: a chunk's CRC, data cut short, no image data. */
+export function pngStructureProblem(bytes: Buffer): string | undefined {
+  if (!bytes.subarray(0, 8).equals(PNG_SIGNATURE)) return undefined;
+  let offset = 8;
+  let last = "the signature";
+  let sawData = false;
+  while (offset < bytes.length) {
+    if (offset + 8 > bytes.length) return `the data ends inside a chunk header after ${last}`;
+    const length = bytes.readUInt32BE(offset);
+    const type = bytes.toString("latin1", offset + 4, offset + 8);
+    if (offset + 12 + length > bytes.length) return `the data ends inside the ${type} chunk at byte ${offset}`;
+    if (crc32(bytes.subarray(offset + 4, offset + 8 + length)) !== bytes.readUInt32BE(offset + 8 + length)) {
+      return `the ${type} chunk at byte ${offset} fails its CRC check`;
+    }
+    if (type === "IDAT") sawData = true;
+    if (type === "IEND") return sawData ? undefined : "no IDAT chunk with image data before IEND";
+    last = `the ${type} chunk`;
+    offset += 12 + length;
+  }
+  return sawData ? `the data ends after ${last}, before the IEND chunk` : `the data ends after ${last}, no IDAT chunk with image data`;
+}
+
+/**
+ * The error for bytes the decoder refused: "corrupt or truncated image data: <the decoder's reason>" when they
+ * are an image format (its header read, or its signature there; plus what is wrong in a PNG's chunks), "not a
+ * readable image" when they are no image at all.
+ */
+async function refusal(input: Buffer | string, what: string, error: Error, headerFormat?: string): Promise<ImageDecodeError> {
+  const bytes = typeof input === "string" ? await readFile(input).catch(() => Buffer.alloc(0)) : input;
+  const format = SIGNATURES.find((signature) => signature.matches(bytes))?.format ?? headerFormat;
+  if (!format) return new ImageDecodeError(`${what}: not a readable image (${decoderReason(error)})`, "not-an-image");
+  const structure = pngStructureProblem(bytes);
+  return new ImageDecodeError(`${what}: corrupt or truncated image data: ${decoderReason(error)}${structure ? ` (${format}: ${structure})` : ""}`, "corrupt");
+}
+
+/**
+ * The header of an image (format, size, orientation...) without decoding a pixel; throws ImageDecodeError
+ * ("not-an-image" or "corrupt") when the bytes cannot be read.
+ */
+export async function readImageHeader(input: Buffer | string, what = typeof input === "string" ? input : "image data"): Promise<Metadata> {
+  try {
+    return await sharp(input, { limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw await refusal(input, what, error as Error);
+  }
+}
 
 /**
  * Decodes PNG/JPEG/WebP/etc. into the engine's RGB float CHW layout. EXIF orientation is applied and
@@ -26,15 +118,12 @@ export async function decodeImage(
   limits: DecodeLimits = { maxPixels: DEFAULT_MAX_PIXELS },
 ): Promise<DecodedImage> {
   const what = typeof input === "string" ? input : "image data";
-  const meta = await sharp(input, { limitInputPixels: false })
-    .metadata()
-    .catch((error: Error) => {
-      throw new ImageDecodeError(`${what}: not a readable image (${error.message})`);
-    });
-  if (!meta.width || !meta.height) throw new ImageDecodeError(`${what}: image has no dimensions`);
+  const meta = await readImageHeader(input, what);
+  if (!meta.width || !meta.height) throw new ImageDecodeError(`${what}: image has no dimensions`, "no-dimensions");
   if (meta.width * meta.height > limits.maxPixels) {
     throw new ImageDecodeError(
       `${what}: ${meta.width}x${meta.height} is ${((meta.width * meta.height) / 1e6).toFixed(1)} MP, over the limit of ${(limits.maxPixels / 1e6).toFixed(1)} MP`,
+      "too-large",
     );
   }
   const notes: string[] = [];
@@ -48,8 +137,8 @@ export async function decodeImage(
     .toColourspace("srgb")
     .raw({ depth: "uchar" })
     .toBuffer({ resolveWithObject: true })
-    .catch((error: Error) => {
-      throw new ImageDecodeError(`${what}: corrupt or truncated image (${error.message})`);
+    .catch(async (error: Error) => {
+      throw await refusal(input, what, error, meta.format ?? "image");
     });
   const { width, height, channels } = raw.info;
   const image = createImage(width, height);

@@ -4,8 +4,7 @@
 import { createHash } from "node:crypto";
 import { access, mkdir, rm } from "node:fs/promises";
 import path from "node:path";
-import sharp from "sharp";
-import { DEFAULT_MAX_PIXELS, decodeImage, ImageDecodeError } from "../images/codec";
+import { DEFAULT_MAX_PIXELS, decodeImage, ImageDecodeError, readImageHeader } from "../images/codec";
 import { BadInputError } from "../db/errors";
 import { dataDir } from "../db/location";
 import { writeFileAtomic } from "../files";
@@ -20,6 +19,11 @@ export const DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
 
 /** Raster formats an input may have (sharp's names), with the file extension each is stored under. */
 const EXTENSIONS: Record<string, string> = { png: "png", jpeg: "jpg", webp: "webp", gif: "gif", tiff: "tif" };
+
+/** The extension a format is stored under (own keys only: a format named "constructor" is not one of them). */
+function extensionOf(format: string): string | undefined {
+  return Object.hasOwn(EXTENSIONS, format) ? EXTENSIONS[format] : undefined;
+}
 
 function positiveIntegerEnv(name: string, fallback: number): number {
   const text = process.env[name];
@@ -83,13 +87,13 @@ export async function checkUploadedImage(bytes: Buffer, fileName: string, limits
   if (bytes.length > limits.maxBytes) {
     throw new BadInputError(`${what} is ${megabytes(bytes.length)}, over the upload limit of ${megabytes(limits.maxBytes)}`);
   }
-  const meta = await sharp(bytes, { limitInputPixels: false })
-    .metadata()
-    .catch(() => {
-      throw new BadInputError(`${what} is not an image (accepted: PNG, JPEG, WebP, GIF, TIFF)`);
-    });
+  const meta = await readImageHeader(bytes).catch((error: unknown) => {
+    if (!(error instanceof ImageDecodeError)) throw error;
+    if (error.kind === "not-an-image") throw new BadInputError(`${what} is not an image (accepted: PNG, JPEG, WebP, GIF, TIFF)`);
+    throw new BadInputError(`${what}: ${error.message.replace(/^image data: /, "")}`);
+  });
   const format = meta.format ?? "unknown";
-  if (!(format in EXTENSIONS)) {
+  if (extensionOf(format) === undefined) {
     throw new BadInputError(`${what} is a ${format} file, not an accepted image format (PNG, JPEG, WebP, GIF, TIFF)`);
   }
   let width: number;
@@ -124,7 +128,9 @@ async function exists(file: string): Promise<boolean> {
 
 /** Writes an input's bytes under their sha256 (once: the same content is the same file). Returns the relative path. */
 export async function writeInputFile(bytes: Buffer, image: Pick<CheckedImage, "sha256" | "format">): Promise<string> {
-  const relative = `artifacts/${image.sha256}.${EXTENSIONS[image.format]}`;
+  const extension = extensionOf(image.format);
+  if (extension === undefined) throw new BadInputError(`a ${image.format} file is not an accepted image format (PNG, JPEG, WebP, GIF, TIFF)`);
+  const relative = `artifacts/${image.sha256}.${extension}`;
   const file = artifactFile(relative);
   if (!(await exists(file))) {
     await mkdir(path.dirname(file), { recursive: true });
@@ -154,7 +160,7 @@ export async function writeOutputFile(
   if (!OUTPUT_NAME.test(output.name) || !OUTPUT_NAME.test(runId)) {
     throw new Error(`bad output name "${output.name}" of run "${runId}"`);
   }
-  const relative = `artifacts/runs/${runId}/${output.name}.${EXTENSIONS[output.format] ?? output.format}`;
+  const relative = `artifacts/runs/${runId}/${output.name}.${extensionOf(output.format) ?? output.format}`;
   const file = artifactFile(relative);
   await mkdir(path.dirname(file), { recursive: true });
   await writeFileAtomic(file, output.bytes);
