@@ -3,10 +3,10 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { it } from "node:test";
 import { REPO_ROOT } from "../paths";
-import { BUILTIN_MODELS, installedPackage } from "./builtin";
+import { TFJS_BUILTIN_MODELS, installedPackage } from "./builtin";
 
 it("finds each model package's folder, version and licence in node_modules", () => {
-  for (const name of new Set(BUILTIN_MODELS.map((model) => model.package))) {
+  for (const name of new Set(TFJS_BUILTIN_MODELS.map((model) => model.package))) {
     const pkg = installedPackage(name);
     assert.equal(pkg.dir, path.join(REPO_ROOT, "node_modules", name));
     assert.equal(pkg.version, JSON.parse(readFileSync(path.join(pkg.dir, "package.json"), "utf8")).version);

