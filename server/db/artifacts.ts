@@ -5,6 +5,7 @@ import {
   checkUploadedImage,
   checkUploadName,
   outputNameOf,
+  readArtifactBytes,
   type UploadLimits,
   uploadLimits,
   writeInputFile,
@@ -28,7 +29,7 @@ export interface ArtifactInfo {
 
 export interface StoredArtifact {
   artifact: ArtifactInfo;
-  /** Absolute path of the file. */
+  /** Absolute path of the file in the local artifact store (see readArtifactContent for any store). */
   file: string;
 }
 
@@ -78,6 +79,14 @@ export async function readArtifact(id: string): Promise<StoredArtifact> {
   const row = await db.artifact.findUnique({ where: { id } });
   if (!row) throw new NotFoundError("artifact", id);
   return { artifact: toArtifactInfo(row), file: artifactFile(row.path) };
+}
+
+/** The row and the bytes of its file, from the artifact store (downloads; runs reading their inputs). */
+export async function readArtifactContent(id: string): Promise<{ artifact: ArtifactInfo; bytes: Buffer }> {
+  const db = await getDb();
+  const row = await db.artifact.findUnique({ where: { id } });
+  if (!row) throw new NotFoundError("artifact", id);
+  return { artifact: toArtifactInfo(row), bytes: await readArtifactBytes(row.path) };
 }
 
 /** A run's outputs, by output name. */

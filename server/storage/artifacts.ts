@@ -1,13 +1,14 @@
-// Artifact files on disk, under <data folder>/artifacts/: uploaded inputs named by their sha256 (content-addressed,
-// never by the client's name), run outputs under runs/<run id>/<output name>.<ext>. The rows live in
-// server/db/artifacts.ts; this module checks uploads and owns the files.
+// Artifact files under the key artifacts/: uploaded inputs named by their sha256 (content-addressed, never by the
+// client's name), run outputs under runs/<run id>/<output name>.<ext> (runs/<run id>/<attempt>/... on the
+// distributed queue, so a stale worker never touches another attempt's files). The bytes live in the artifact
+// store (./store.ts: the data folder by default, or S3-compatible storage); the rows in server/db/artifacts.ts;
+// this module checks uploads and owns the files.
 import { createHash } from "node:crypto";
-import { access, mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { DEFAULT_MAX_PIXELS, decodeImage, ImageDecodeError, readImageHeader } from "../images/codec";
 import { BadInputError } from "../db/errors";
 import { dataDir } from "../db/location";
-import { writeFileAtomic } from "../files";
+import { artifactStore } from "./store";
 
 export interface UploadLimits {
   /** Largest accepted width x height, checked from the header before decoding. */
@@ -119,23 +120,13 @@ export function artifactFile(relative: string): string {
   return file;
 }
 
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
-}
-
 /** Writes an input's bytes under their sha256 (once: the same content is the same file). Returns the relative path. */
 export async function writeInputFile(bytes: Buffer, image: Pick<CheckedImage, "sha256" | "format">): Promise<string> {
   const extension = extensionOf(image.format);
   if (extension === undefined) throw new BadInputError(`a ${image.format} file is not an accepted image format (PNG, JPEG, WebP, GIF, TIFF)`);
   const relative = `artifacts/${image.sha256}.${extension}`;
-  const file = artifactFile(relative);
-  if (!(await exists(file))) {
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFileAtomic(file, bytes);
-  }
+  const store = artifactStore();
+  if (!(await store.has(relative))) await store.put(relative, bytes);
   return relative;
 }
 
@@ -156,16 +147,16 @@ const OUTPUT_NAME = /^[A-Za-z0-9_-]{1,40}$/;
 export async function writeOutputFile(
   runId: string,
   output: { name: string; format: string; width: number; height: number; bytes: Buffer },
+  attempt?: string,
 ): Promise<OutputFile> {
-  if (!OUTPUT_NAME.test(output.name) || !OUTPUT_NAME.test(runId)) {
+  if (!OUTPUT_NAME.test(output.name) || !OUTPUT_NAME.test(runId) || (attempt !== undefined && !OUTPUT_NAME.test(attempt))) {
     throw new Error(`bad output name "${output.name}" of run "${runId}"`);
   }
   const relative = `artifacts/runs/${runId}/${output.name}.${extensionOf(output.format) ?? output.format}`;
-  const file = artifactFile(relative);
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFileAtomic(file, output.bytes);
+  const key = attempt === undefined ? relative : `artifacts/runs/${runId}/${attempt}/${path.posix.basename(relative)}`;
+  await artifactStore().put(key, output.bytes);
   const { name, format, width, height, bytes } = output;
-  return { name, path: relative, format, width, height, sizeBytes: bytes.length, sha256: sha256Hex(bytes) };
+  return { name, path: key, format, width, height, sizeBytes: bytes.length, sha256: sha256Hex(bytes) };
 }
 
 /** The output name an output file was stored under. */
@@ -173,8 +164,16 @@ export function outputNameOf(relative: string): string {
   return path.posix.basename(relative).replace(/\.[^.]*$/, "");
 }
 
-/** Removes a run's output folder (a run that was canceled or failed after writing them keeps none). */
-export async function removeRunOutputFiles(runId: string): Promise<void> {
-  if (!OUTPUT_NAME.test(runId)) return;
-  await rm(artifactFile(`artifacts/runs/${runId}`), { recursive: true, force: true });
+/**
+ * Removes a run's output folder (a run that was canceled or failed after writing them keeps none); with
+ * `attempt`, only that attempt's.
+ */
+export async function removeRunOutputFiles(runId: string, attempt?: string): Promise<void> {
+  if (!OUTPUT_NAME.test(runId) || (attempt !== undefined && !OUTPUT_NAME.test(attempt))) return;
+  await artifactStore().deletePrefix(attempt === undefined ? `artifacts/runs/${runId}/` : `artifacts/runs/${runId}/${attempt}/`);
+}
+
+/** The bytes of an artifact row's file (its `path` is the store key). */
+export function readArtifactBytes(key: string): Promise<Buffer> {
+  return artifactStore().get(key);
 }
