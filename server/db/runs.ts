@@ -46,6 +46,8 @@ export interface RunSummary {
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** The worker that ran (or runs) it: host/pid, or null while it has not started. */
+  worker: string | null;
 }
 
 /** A run as the runs list shows it. */
@@ -112,6 +114,7 @@ interface RunRow {
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  worker: string | null;
   pipelineVersion: { pipelineId: string; number: number; pipeline: { name: string } } | null;
   template: { slug: string } | null;
 }
@@ -129,6 +132,7 @@ function toSummary(row: RunRow): RunSummary {
     createdAt: row.createdAt,
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
+    worker: row.worker,
   };
 }
 
@@ -310,7 +314,7 @@ export async function listRuns(filter: RunFilter = {}): Promise<{ runs: RunListI
 }
 
 /** Takes the oldest queued run for execution (queued -> running), or null when none is queued. */
-export async function claimNextRun(): Promise<ClaimedRun | null> {
+export async function claimNextRun(worker?: string): Promise<ClaimedRun | null> {
   const db = await getDb();
   for (;;) {
     const next = await db.run.findFirst({
@@ -321,13 +325,57 @@ export async function claimNextRun(): Promise<ClaimedRun | null> {
     if (!next) return null;
     const { count } = await db.run.updateMany({
       where: { id: next.id, status: "queued" },
-      data: { status: "running", startedAt: new Date() },
+      data: { status: "running", startedAt: new Date(), ...(worker !== undefined ? { worker } : {}) },
     });
     // Another worker took it (or it was canceled) between the read and the update: try the next one.
     if (count === 0) continue;
     const row = await db.run.findUniqueOrThrow({ where: { id: next.id }, select: { graph: true, inputs: true } });
     return { id: next.id, graph: JSON.parse(row.graph) as Graph, inputs: parseInputs(row.inputs).artifacts };
   }
+}
+
+/**
+ * The distributed queue's claim (server/runs/bullmq/): the worker holding the run's job takes the row under a
+ * new `owner` token, from queued, or from running when the job came back after its worker was lost (the queue
+ * gives a job to one worker at a time, so the previous owner is gone or stale). Null when the run has ended
+ * (canceled while queued, or already recorded).
+ */
+export async function claimRunForJob(id: string, owner: string, worker: string): Promise<ClaimedRun | null> {
+  const db = await getDb();
+  const { count } = await db.run.updateMany({
+    where: { id, status: { in: ["queued", "running"] } },
+    data: { status: "running", startedAt: new Date(), owner, worker },
+  });
+  if (count === 0) return null;
+  const row = await db.run.findUniqueOrThrow({ where: { id }, select: { graph: true, inputs: true } });
+  return { id, graph: JSON.parse(row.graph) as Graph, inputs: parseInputs(row.inputs).artifacts };
+}
+
+/** A worker shutting down hands its run back (running -> queued) if it still owns it; true when it did. */
+export async function handBackRun(id: string, owner: string): Promise<boolean> {
+  const db = await getDb();
+  const { count } = await db.run.updateMany({
+    where: { id, status: "running", owner },
+    data: { status: "queued", startedAt: null, owner: null, worker: null },
+  });
+  return count === 1;
+}
+
+/** Ends one running run `interrupted` (its job was lost more often than the retry limit); true when it did. */
+export async function interruptRun(id: string, error: string): Promise<boolean> {
+  const db = await getDb();
+  const { count } = await db.run.updateMany({
+    where: { id, status: "running" },
+    data: { status: "interrupted", finishedAt: new Date(), error },
+  });
+  return count === 1;
+}
+
+/** Ids of the runs in one status, oldest first (the distributed queue's start-up reconciliation). */
+export async function runIdsWithStatus(status: RunStatus): Promise<string[]> {
+  const db = await getDb();
+  const rows = await db.run.findMany({ where: { status }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], select: { id: true } });
+  return rows.map((row) => row.id);
 }
 
 export type RunOutcome =
@@ -338,9 +386,10 @@ export type RunOutcome =
 /**
  * Records how a running run ended, with its output artifacts, in one transaction. Returns false, changing
  * nothing, when the run is no longer running: canceled or interrupted meanwhile (a canceled or interrupted
- * outcome still updates a row already in that status, to add the timings).
+ * outcome still updates a row already in that status, to add the timings). With `owner` (the distributed
+ * queue), also when another claim owns the row now: a stale worker never records over the one running it.
  */
-export async function finishRun(id: string, outcome: RunOutcome): Promise<boolean> {
+export async function finishRun(id: string, outcome: RunOutcome, owner?: string): Promise<boolean> {
   const db = await getDb();
   const allowed: RunStatus[] = outcome.status === "canceled" || outcome.status === "interrupted" ? ["running", outcome.status] : ["running"];
   const timings: StoredTimings = { nodes: outcome.nodes, ...(outcome.status === "succeeded" ? { totalMs: outcome.totalMs } : {}) };
@@ -353,7 +402,7 @@ export async function finishRun(id: string, outcome: RunOutcome): Promise<boolea
     ...(outcome.status === "failed" ? { errorNodeId: outcome.errorNodeId ?? null } : {}),
   };
   return db.$transaction(async (tx) => {
-    const { count } = await tx.run.updateMany({ where: { id, status: { in: allowed } }, data });
+    const { count } = await tx.run.updateMany({ where: { id, status: { in: allowed }, ...(owner !== undefined ? { owner } : {}) }, data });
     if (count === 0) return false;
     if (outcome.status === "succeeded") {
       for (const output of outcome.outputs) {

@@ -1,6 +1,7 @@
 // Live run events, in process: the worker publishes the engine's events and the run's own (queued, started,
 // succeeded, failed, canceled, interrupted); the runs subscription relays them (SSE). Executors in other
-// processes would publish through another transport behind the same subscribe/publish pair.
+// processes publish through a relay behind the same subscribe/publish pair: the app's executor child over
+// IPC, `tudsr worker` processes over Redis pub/sub (server/runs/bullmq/bridge.ts, with TUDSR_REDIS_URL).
 import type { EngineEvent } from "../../nodes/graph/events";
 import { FINAL_STATUSES, getRun, type RunStatus, type RunSummary } from "../db/runs";
 
@@ -43,6 +44,8 @@ export function isFinalEvent(event: RunEvent): boolean {
 interface Listeners {
   byRun: Map<string, Set<RunListener>>;
   all: Set<RunListener>;
+  /** Sends this process's events to the other processes (the distributed queue's Redis bridge), if set. */
+  relay?: RunListener;
   /** Each live run's events so far, replayed to a watch that starts mid-run (a reloaded editor, a late stream). */
   history: Map<string, RunEvent[]>;
 }
@@ -74,6 +77,17 @@ function remember(event: RunEvent): void {
 }
 
 export function publishRunEvent(event: RunEvent): void {
+  deliverRunEvent(event);
+  listeners.relay?.(event);
+}
+
+/** Sets (or, with undefined, removes) the relay that forwards published events to other processes. */
+export function setRunEventRelay(relay: RunListener | undefined): void {
+  listeners.relay = relay;
+}
+
+/** An event published by another process (the relay's receiving end): to this process's listeners only. */
+export function deliverRunEvent(event: RunEvent): void {
   remember(event);
   for (const listener of [...(listeners.byRun.get(event.runId) ?? []), ...listeners.all]) {
     try {
@@ -154,6 +168,6 @@ function isFinal(status: RunStatus): boolean {
 }
 
 function summaryOf(run: RunSummary): RunSummary {
-  const { id, status, trigger, pipelineId, pipelineVersion, templateSlug, error, errorNodeId, createdAt, startedAt, finishedAt } = run;
-  return { id, status, trigger, pipelineId, pipelineVersion, templateSlug, error, errorNodeId, createdAt, startedAt, finishedAt };
+  const { id, status, trigger, pipelineId, pipelineVersion, templateSlug, error, errorNodeId, createdAt, startedAt, finishedAt, worker } = run;
+  return { id, status, trigger, pipelineId, pipelineVersion, templateSlug, error, errorNodeId, createdAt, startedAt, finishedAt, worker };
 }

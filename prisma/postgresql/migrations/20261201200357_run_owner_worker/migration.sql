@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Run" ADD COLUMN     "owner" TEXT,
+ADD COLUMN     "worker" TEXT;

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Run" ADD COLUMN "owner" TEXT;
+ALTER TABLE "Run" ADD COLUMN "worker" TEXT;
