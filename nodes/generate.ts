@@ -28,6 +28,10 @@ export const generateNode = defineNode({
       .enum(["fallback-cpu", "error"])
       .default("fallback-cpu")
       .describe("When the provider is not available: run on CPU with a note, or fail"),
+    distribute: z
+      .enum(["auto", "off"])
+      .default("off")
+      .describe("auto: on a distributed queue (tudsr worker processes), spread the tile batches over the workers; off: run them all on this run's worker. The output is the same"),
   }),
   inputs: {
     tiles: { type: "tiles", label: "Tiles", optional: true },
@@ -54,9 +58,28 @@ export const generateNode = defineNode({
       ctx.progress(1, 1);
       return { image };
     }
-    return { tiles: await upscaleTiles(inputs.tiles as TileSet, model, params.batchSize, options, ctx) };
+    const set = inputs.tiles as TileSet;
+    if (params.distribute === "auto" && ctx.host.fanOutTiles && equalSizes(set)) {
+      const { provider, onMissingProvider } = params;
+      const request = { nodeId: ctx.nodeId, modelId: model.id, images: set.tiles.map((tile) => tile.image), batchSize: params.batchSize, options: { provider, onMissingProvider } };
+      const spread = await ctx.host.fanOutTiles(request, ctx.signal, ctx.progress);
+      if (spread) return { tiles: { grid: { ...set.grid, scale: set.grid.scale * model.scale }, tiles: set.tiles.map((tile, i) => ({ ...tile, image: spread[i] })) } };
+    }
+    return { tiles: await upscaleTiles(set, model, params.batchSize, options, ctx) };
   },
 });
+
+function equalSizes(set: TileSet): boolean {
+  return set.tiles.every((tile) => tile.image.width === set.tiles[0].image.width && tile.image.height === set.tiles[0].image.height);
+}
+
+/**
+ * One batch of a distributed generate node, where a worker runs it: exactly what the node does with the batch
+ * here (the same packing, inference and out-of-memory fallbacks), so the tiles come back bit for bit the same.
+ */
+export function upscaleTileBatch(images: RgbImage[], model: ModelInfo, options: InferenceOptions, ctx: RunContext): Promise<RgbImage[]> {
+  return upscaleBatch(images, model, options, ctx);
+}
 
 async function upscaleTiles(set: TileSet, model: ModelInfo, batchSize: number, options: InferenceOptions, ctx: RunContext): Promise<TileSet> {
   const results: RgbImage[] = new Array(set.tiles.length);

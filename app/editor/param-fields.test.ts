@@ -115,7 +115,7 @@ test("field kinds of the built-in nodes", () => {
   assert.equal(kinds["save-image"], "output:string format:enum quality:number");
   assert.equal(kinds.resize, "by:enum factor:number width:number height:number kernel:enum antialias:boolean");
   assert.equal(kinds.chunk, "tileSize:number overlap:number multiple:number");
-  assert.equal(kinds.generate, "model:model batchSize:number provider:enum onMissingProvider:enum");
+  assert.equal(kinds.generate, "model:model batchSize:number provider:enum onMissingProvider:enum distribute:enum");
   assert.equal(kinds.stitch, "blend:enum");
   assert.equal(kinds.loop, "mode:enum times:number");
   assert.equal(kinds.metrics, "label:string shave:number");

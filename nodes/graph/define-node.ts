@@ -59,6 +59,16 @@ export interface SaveOptions {
  * Server-side powers a node may use. nodes/ never imports sharp or onnxruntime: the host that runs a graph
  * (CLI, server queue, tests) provides these.
  */
+/** A generate node's tile batches, for a host that can spread them over other machines (see RunHost.fanOutTiles). */
+export interface TileFanOutRequest {
+  nodeId: string;
+  modelId: string;
+  /** Equal-size tiles, in order; batches of `batchSize` are the units of work. */
+  images: RgbImage[];
+  batchSize: number;
+  options: Omit<InferenceOptions, "signal" | "log">;
+}
+
 export interface RunHost {
   loadInput(name: string): Promise<{ image: RgbImage; notes: string[] }>;
   saveOutput(name: string, image: RgbImage, options: SaveOptions): Promise<void>;
@@ -68,6 +78,11 @@ export interface RunHost {
   describeModel(id: string): Promise<ModelInfo>;
   infer(modelId: string, input: Tensor, options: InferenceOptions): Promise<Tensor>;
   reportMetric(record: MetricRecord): void;
+  /**
+   * Optional (the distributed queue's hosts): runs the batches on workers and returns the upscaled tiles in
+   * order, bit for bit what running them here gives; undefined when it will not (then they run here).
+   */
+  fanOutTiles?(request: TileFanOutRequest, signal: AbortSignal, progress: (done: number, total: number) => void): Promise<RgbImage[] | undefined>;
 }
 
 /** Runs a container's body once: the value given to its body-in handle in, what reaches body-out back. */

@@ -1,4 +1,4 @@
-import type { MetricRecord, OutputValues } from "../../nodes/graph/define-node";
+import type { MetricRecord, OutputValues, RunHost } from "../../nodes/graph/define-node";
 import type { NodeCache } from "../../nodes/graph/cache";
 import { type EngineResult, executeGraph, type NodeTiming } from "../../nodes/graph/engine";
 import type { EngineListener } from "../../nodes/graph/events";
@@ -18,6 +18,20 @@ export interface RunPipelineOptions {
   /** See EngineOptions.onOutputs (the run queue makes node previews from them). */
   onOutputs?: (nodeId: string, outputs: OutputValues, iteration?: number) => void;
   maxPixels?: number;
+  /** The distributed queue's tile fan-out (see RunHost.fanOutTiles); without it every tile runs here. */
+  fanOutTiles?: RunHost["fanOutTiles"];
+}
+
+/** A run's host that can also spread generate nodes' tiles over workers. */
+class FanOutHost extends PipelineHost {
+  constructor(
+    inputs: Record<string, RunInputSource>,
+    inference: InferenceService,
+    maxPixels: number | undefined,
+    readonly fanOutTiles: RunHost["fanOutTiles"],
+  ) {
+    super(inputs, inference, maxPixels);
+  }
 }
 
 export interface PipelineResult {
@@ -32,7 +46,9 @@ export async function runPipeline(graphInput: unknown, options: RunPipelineOptio
   const parsed = parseGraph(graphInput);
   if (!parsed.graph) throw new GraphValidationError(parsed.problems);
   const graph = applyOverrides(parsed.graph, options.overrides ?? []); // the engine validates the result
-  const host = new PipelineHost(options.inputs, options.inference, options.maxPixels);
+  const host = options.fanOutTiles
+    ? new FanOutHost(options.inputs, options.inference, options.maxPixels, options.fanOutTiles)
+    : new PipelineHost(options.inputs, options.inference, options.maxPixels);
   const result: EngineResult = await executeGraph(graph, {
     registry: nodeRegistry,
     host,
