@@ -7,6 +7,7 @@ import { pipelinesRouter } from "./routers/pipelines";
 import { runsRouter } from "./routers/runs";
 import { sessionRouter } from "./routers/session";
 import { templatesRouter } from "./routers/templates";
+import { workersRouter } from "./routers/workers";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
@@ -17,6 +18,7 @@ export const appRouter = createTRPCRouter({
   artifacts: artifactsRouter,
   keys: keysRouter,
   session: sessionRouter,
+  workers: workersRouter,
 });
 
 export type AppRouter = typeof appRouter;

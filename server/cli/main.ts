@@ -24,6 +24,7 @@ const USAGE = `usage:
   tudsr keys list                    keys with their prefix, last use and revocation
   tudsr keys revoke <id | prefix>    the key stops working at once
   tudsr ui-link [--origin <url>]     the browser sign-in link (default origin http://127.0.0.1:3000)
+  tudsr worker [--concurrency N]     a worker of the distributed run queue (needs TUDSR_REDIS_URL; README: Scale out)
 
   --input  [name=]path   a run input (plain path: the input named "input"); repeatable
   --output [name=]path   where a run output goes (plain path: the output named "output"); repeatable
@@ -46,6 +47,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import("./keys")).keysCommand(rest);
       case "ui-link":
         return await (await import("./keys")).uiLinkCommand(rest);
+      case "worker":
+        return await (await import("./worker")).workerCommand(rest);
       case "templates":
         return listTemplates();
       case "models":

@@ -28,6 +28,7 @@ const STOP_GRACE_MS = 15_000;
 /** Starts the executor child and resolves once it is ready (rejects if it cannot start). */
 export async function startExecutorProcess(options: ExecutorProcessOptions): Promise<RunWorker> {
   let child: ChildProcess | undefined;
+  let childPid = 0;
   let stopping = false;
   let restartDelay = 1000;
 
@@ -51,6 +52,7 @@ export async function startExecutorProcess(options: ExecutorProcessOptions): Pro
         if (message.type === "event") publishRunEvent(message.event);
         else if (message.type === "ready") {
           wasReady = true;
+          childPid = message.pid;
           resolve();
         }
       });
@@ -87,6 +89,9 @@ export async function startExecutorProcess(options: ExecutorProcessOptions): Pro
 
   return {
     concurrency: options.concurrency,
+    get pid() {
+      return childPid;
+    },
     async stop() {
       stopping = true;
       unregister();

@@ -1,8 +1,10 @@
-// The run queue, as the API sees it: one small interface. Runs are rows first (server/db/runs.ts); executors
-// (server/runs/worker.ts) claim queued rows from the database, so an executor can live in this process, in a
-// child process (the app's default, server/runs/executor-process.ts) or, later, on other machines: only the
-// wake-up on enqueue, the cancel of a running run and the event transport go directly to an executor, and the
-// first two have a database fallback (the worker polls for queued runs and for cancels).
+// The run queue, as the API sees it: one small interface, two implementations chosen by the environment.
+// Embedded (the default): runs are rows first (server/db/runs.ts); executors (server/runs/worker.ts) claim
+// queued rows from the database, in this process or in a child process (the app's default,
+// server/runs/executor-process.ts): only the wake-up on enqueue, the cancel of a running run and the event
+// transport go directly to an executor, and the first two have a database fallback (the worker polls for
+// queued runs and for cancels). Distributed (TUDSR_REDIS_URL): each run row also becomes a BullMQ job that
+// `tudsr worker` processes on any machine take (server/runs/bullmq/).
 import { createRun, markCanceled, markInterrupted, type NewRun, requeueRun, type RunDetail, type RunTrigger } from "../db/runs";
 import { publishRunEvent, type RunListener, subscribeRun } from "./events";
 
@@ -24,6 +26,8 @@ export interface RunQueue {
 /** Why a local run's AbortController was aborted. */
 export const ABORT_CANCEL = "cancel";
 export const ABORT_SHUTDOWN = "shutdown";
+/** A `tudsr worker` shutting down hands its runs back to the distributed queue (they run again elsewhere). */
+export const ABORT_HANDBACK = "hand-back";
 
 /**
  * An executor this process can reach directly: an in-process worker, or the handle of an executor child
@@ -57,7 +61,8 @@ export function cancelOnExecutors(runId: string): boolean {
   return found;
 }
 
-export const runQueue: RunQueue = {
+/** The embedded queue (the default): executors of this machine claim the rows from the database. */
+export const embeddedRunQueue: RunQueue = {
   async enqueue(runId) {
     publishRunEvent({ type: "run-queued", runId });
     wakeExecutors();
@@ -80,6 +85,21 @@ export const runQueue: RunQueue = {
     return "not-active";
   },
 
+  subscribe: subscribeRun,
+};
+
+/** True when TUDSR_REDIS_URL selects the distributed queue (BullMQ on Redis, `tudsr worker` processes). */
+export function distributedQueueEnabled(): boolean {
+  return Boolean(process.env.TUDSR_REDIS_URL);
+}
+
+// Loaded only when configured: without Redis, bullmq and ioredis are never imported.
+const distributed = () => import("./bullmq/queue").then((module) => module.distributedRunQueue);
+
+/** The configured queue: the distributed one with TUDSR_REDIS_URL, else the embedded one. */
+export const runQueue: RunQueue = {
+  enqueue: async (runId) => (distributedQueueEnabled() ? (await distributed()).enqueue(runId) : embeddedRunQueue.enqueue(runId)),
+  cancel: async (runId) => (distributedQueueEnabled() ? (await distributed()).cancel(runId) : embeddedRunQueue.cancel(runId)),
   subscribe: subscribeRun,
 };
 

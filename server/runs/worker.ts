@@ -3,18 +3,22 @@
 import { CanceledError } from "../../nodes/graph/define-node";
 import { NodeRunError, type NodeTiming } from "../../nodes/graph/engine";
 import type { EngineEvent } from "../../nodes/graph/events";
+import type { RunHost } from "../../nodes/graph/define-node";
 import type { Graph } from "../../nodes/graph/schema";
 import { formatProblem, GraphValidationError } from "../../nodes/graph/validate";
-import { readArtifact } from "../db/artifacts";
-import { type ClaimedRun, claimNextRun, finishRun, getRun, type RunOutcome, runStatuses } from "../db/runs";
+import { readArtifact, readArtifactContent } from "../db/artifacts";
+import { getDb } from "../db/client";
+import { type ClaimedRun, claimNextRun, finishRun, getRun, handBackRun, type RunOutcome, runStatuses } from "../db/runs";
 import { InferenceService } from "../inference/inference-service";
 import { runPipeline } from "../runtime/run-pipeline";
 import { type OutputFile, removeRunOutputFiles, uploadLimits, writeOutputFile } from "../storage/artifacts";
+import { artifactStore, LocalArtifactStore } from "../storage/store";
 import { publishRunEvent } from "./events";
 import { startExecutorProcess } from "./executor-process";
 import { type ExecutorNodeCache, executorNodeCache } from "./node-cache";
 import { RunPreviews } from "./previews";
-import { ABORT_CANCEL, ABORT_SHUTDOWN, recoverRuns, registerExecutor } from "./queue";
+import { workerName } from "./bullmq/config";
+import { ABORT_CANCEL, ABORT_HANDBACK, ABORT_SHUTDOWN, recoverRuns, registerExecutor } from "./queue";
 
 export { recoverRuns };
 
@@ -35,6 +39,10 @@ export interface RunWorkerOptions {
 
 export interface RunWorker {
   readonly concurrency: number;
+  /** The process executing the runs (this one, or the executor child); its name on runs is host/pid. */
+  readonly pid: number;
+  /** Runs executing now (in this process; undefined when they run in a child process). */
+  readonly running?: readonly string[];
   /** Stops claiming runs; runs in progress are stopped and end `interrupted` (re-queue them to run again). */
   stop(): Promise<void>;
 }
@@ -47,12 +55,122 @@ export function runConcurrency(): number {
   return value;
 }
 
-export function startRunWorker(options: RunWorkerOptions = {}): RunWorker {
-  const concurrency = options.concurrency ?? runConcurrency();
+/** Who runs a run on the distributed queue: the claim token the row is owned by, and the worker's name. */
+export interface RunClaim {
+  owner: string;
+  worker: string;
+}
+
+/**
+ * How an execution ended: `recorded` (its outcome is the run's), `not-recorded` (the row had moved on: a
+ * cancel, a recovery, or another worker owning it now), `handed-back` (aborted with ABORT_HANDBACK by a
+ * worker shutting down: the row is queued again, for another worker).
+ */
+export type ExecuteResult = "recorded" | "not-recorded" | "handed-back";
+
+export interface RunExecutor {
+  /** Executes a claimed run to its end and records it (under `claim` on the distributed queue). */
+  execute(run: ClaimedRun, signal: AbortSignal, claim?: RunClaim): Promise<ExecuteResult>;
+}
+
+export interface RunExecutorOptions extends Omit<RunWorkerOptions, "concurrency" | "pollMs"> {
+  /** The distributed queue's tile fan-out for a claimed run (server/runs/bullmq/tiles.ts). */
+  fanOutTiles?: (runId: string, owner: string) => RunHost["fanOutTiles"];
+}
+
+/** The part of a worker that executes one claimed run: runPipeline, outputs stored, outcome recorded, events. */
+export function createRunExecutor(options: RunExecutorOptions = {}): RunExecutor {
   const inference = options.inference ?? new InferenceService();
-  const pollMs = options.pollMs ?? (Number(process.env.TUDSR_RUN_POLL_MS) || 1000);
   const maxPixels = options.maxPixels ?? uploadLimits().maxPixels;
   const nodeCache = options.nodeCache === undefined ? executorNodeCache() : (options.nodeCache ?? undefined);
+
+  async function execute(run: ClaimedRun, signal: AbortSignal, claim?: RunClaim): Promise<ExecuteResult> {
+    publishRunEvent({ type: "run-started", runId: run.id });
+    const timings = new TimingsFromEvents(run.graph);
+    const previews = new RunPreviews(run.graph, (nodeId, preview) => publishRunEvent({ type: "node-preview", runId: run.id, nodeId, ...preview }));
+    let outcome: RunOutcome;
+    const outputs: OutputFile[] = [];
+    // Outputs of a distributed run go under its claim, so a stale worker never touches another attempt's files.
+    const attempt = claim?.owner;
+    try {
+      const inputs: Record<string, string | Buffer> = {};
+      // The local store hands the engine file paths (as before); any other store, the bytes.
+      const local = artifactStore() instanceof LocalArtifactStore;
+      for (const [name, artifactId] of Object.entries(run.inputs)) {
+        inputs[name] = local ? (await readArtifact(artifactId)).file : (await readArtifactContent(artifactId)).bytes;
+      }
+      const result = await runPipeline(run.graph, {
+        inference,
+        inputs,
+        signal,
+        maxPixels,
+        cache: await nodeCache?.forRun(),
+        onEvent: (event) => {
+          timings.add(event);
+          publishRunEvent({ ...event, runId: run.id });
+        },
+        onOutputs: previews.onOutputs,
+        fanOutTiles: claim && options.fanOutTiles ? options.fanOutTiles(run.id, claim.owner) : undefined,
+      });
+      if (signal.aborted) throw new CanceledError();
+      for (const output of result.outputs) outputs.push(await writeOutputFile(run.id, output, attempt));
+      outcome = { status: "succeeded", outputs, nodes: result.nodes, totalMs: result.totalMs, metrics: result.metrics };
+    } catch (error) {
+      outcome = failure(error, signal, timings.list());
+    }
+    if (claim && signal.aborted && signal.reason === ABORT_HANDBACK) {
+      // The worker is shutting down: the run goes back to the queue (for another worker) instead of ending.
+      if (outputs.length > 0) await removeRunOutputFiles(run.id, attempt);
+      await previews.flush();
+      if (await handBackRun(run.id, claim.owner)) {
+        publishRunEvent({ type: "run-queued", runId: run.id });
+        return "handed-back";
+      }
+      // Canceled (or taken over) meanwhile: record what it is now, as for any other end.
+      outcome = { status: "canceled", nodes: timings.list() };
+    }
+    let recorded = false;
+    try {
+      recorded = await record(run.id, outcome, claim?.owner);
+    } finally {
+      // Outputs are kept only by a run recorded as succeeded (not one canceled while it finished).
+      if (!(recorded && outcome.status === "succeeded") && outputs.length > 0) await removeRunOutputFiles(run.id, attempt);
+    }
+    // Before the final event, which ends every watch of the run (the last previews are a few ms of encoding).
+    await previews.flush();
+    // A stale worker (another claim owns the row now) publishes no end: the run has not ended.
+    if (claim && !recorded && !(await ownedOrEnded(run.id, claim.owner))) return "not-recorded";
+    const stored = await getRun(run.id);
+    if (stored.status === "succeeded") {
+      const files = stored.outputs.map((artifact) => ({
+        name: artifact.name ?? "",
+        artifactId: artifact.id,
+        width: artifact.width,
+        height: artifact.height,
+        format: artifact.format,
+      }));
+      publishRunEvent({ type: "run-succeeded", runId: run.id, outputs: files, totalMs: stored.totalMs ?? 0 });
+    } else if (stored.status === "failed") {
+      publishRunEvent({ type: "run-failed", runId: run.id, message: stored.error ?? "failed", nodeId: stored.errorNodeId });
+    } else if (stored.status === "canceled" || stored.status === "interrupted") {
+      publishRunEvent({ type: `run-${stored.status}`, runId: run.id });
+    }
+    return recorded ? "recorded" : "not-recorded";
+  }
+
+  return { execute };
+}
+
+/** True unless another claim is running the run now. */
+async function ownedOrEnded(runId: string, owner: string): Promise<boolean> {
+  const row = await (await getDb()).run.findUnique({ where: { id: runId }, select: { status: true, owner: true } });
+  return !row || row.status !== "running" || row.owner === owner;
+}
+
+export function startRunWorker(options: RunWorkerOptions = {}): RunWorker {
+  const concurrency = options.concurrency ?? runConcurrency();
+  const pollMs = options.pollMs ?? (Number(process.env.TUDSR_RUN_POLL_MS) || 1000);
+  const executor = createRunExecutor(options);
   const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   let stopped = false;
   let pumping: Promise<void> | undefined;
@@ -69,7 +187,7 @@ export function startRunWorker(options: RunWorkerOptions = {}): RunWorker {
         do {
           again = false;
           while (!stopped && running.size < concurrency) {
-            const run = await claimNextRun();
+            const run = await claimNextRun(workerName());
             if (!run) break;
             start(run);
           }
@@ -85,66 +203,15 @@ export function startRunWorker(options: RunWorkerOptions = {}): RunWorker {
     const controller = new AbortController();
     // Claimed while the worker was stopping: it ends at once, interrupted, and can be re-queued.
     if (stopped) controller.abort(ABORT_SHUTDOWN);
-    const done = execute(run, controller.signal)
+    const done = executor
+      .execute(run, controller.signal)
+      .then(() => undefined)
       .catch((error: Error) => console.error(`run worker: run ${run.id} could not be recorded: ${error.message}`))
       .finally(() => {
         running.delete(run.id);
         void pump();
       });
     running.set(run.id, { controller, done });
-  }
-
-  async function execute(run: ClaimedRun, signal: AbortSignal): Promise<void> {
-    publishRunEvent({ type: "run-started", runId: run.id });
-    const timings = new TimingsFromEvents(run.graph);
-    const previews = new RunPreviews(run.graph, (nodeId, preview) => publishRunEvent({ type: "node-preview", runId: run.id, nodeId, ...preview }));
-    let outcome: RunOutcome;
-    const outputs: OutputFile[] = [];
-    try {
-      const inputs: Record<string, string> = {};
-      for (const [name, artifactId] of Object.entries(run.inputs)) inputs[name] = (await readArtifact(artifactId)).file;
-      const result = await runPipeline(run.graph, {
-        inference,
-        inputs,
-        signal,
-        maxPixels,
-        cache: await nodeCache?.forRun(),
-        onEvent: (event) => {
-          timings.add(event);
-          publishRunEvent({ ...event, runId: run.id });
-        },
-        onOutputs: previews.onOutputs,
-      });
-      if (signal.aborted) throw new CanceledError();
-      for (const output of result.outputs) outputs.push(await writeOutputFile(run.id, output));
-      outcome = { status: "succeeded", outputs, nodes: result.nodes, totalMs: result.totalMs, metrics: result.metrics };
-    } catch (error) {
-      outcome = failure(error, signal, timings.list());
-    }
-    let recorded = false;
-    try {
-      recorded = await record(run.id, outcome);
-    } finally {
-      // Outputs are kept only by a run recorded as succeeded (not one canceled while it finished).
-      if (!(recorded && outcome.status === "succeeded") && outputs.length > 0) await removeRunOutputFiles(run.id);
-    }
-    // Before the final event, which ends every watch of the run (the last previews are a few ms of encoding).
-    await previews.flush();
-    const stored = await getRun(run.id);
-    if (stored.status === "succeeded") {
-      const files = stored.outputs.map((artifact) => ({
-        name: artifact.name ?? "",
-        artifactId: artifact.id,
-        width: artifact.width,
-        height: artifact.height,
-        format: artifact.format,
-      }));
-      publishRunEvent({ type: "run-succeeded", runId: run.id, outputs: files, totalMs: stored.totalMs ?? 0 });
-    } else if (stored.status === "failed") {
-      publishRunEvent({ type: "run-failed", runId: run.id, message: stored.error ?? "failed", nodeId: stored.errorNodeId });
-    } else if (stored.status === "canceled" || stored.status === "interrupted") {
-      publishRunEvent({ type: `run-${stored.status}`, runId: run.id });
-    }
   }
 
   /** Runs canceled in the database by another process (or interrupted by a recovery) are stopped here too. */
@@ -177,6 +244,10 @@ export function startRunWorker(options: RunWorkerOptions = {}): RunWorker {
 
   return {
     concurrency,
+    pid: process.pid,
+    get running() {
+      return [...running.keys()];
+    },
     async stop() {
       stopped = true;
       clearInterval(timer);
@@ -189,10 +260,10 @@ export function startRunWorker(options: RunWorkerOptions = {}): RunWorker {
 }
 
 /** finishRun, retried a few times: a busy database must not leave a finished run `running`. */
-async function record(runId: string, outcome: RunOutcome): Promise<boolean> {
+async function record(runId: string, outcome: RunOutcome, owner?: string): Promise<boolean> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await finishRun(runId, outcome);
+      return await finishRun(runId, outcome, owner);
     } catch (error) {
       if (attempt >= 5) throw error;
       console.error(`run worker: recording run ${runId} failed (attempt ${attempt} of 5, retrying): ${(error as Error).message}`);
@@ -271,6 +342,11 @@ export function ensureRunWorker(options: AppWorkerOptions = {}): Promise<RunWork
       if (shared.__tudsrRunWorker === starting) shared.__tudsrRunWorker = undefined;
     });
   }
+  return shared.__tudsrRunWorker;
+}
+
+/** The executor ensureRunWorker started in this process, if it has started (the Workers page). */
+export function currentRunWorker(): Promise<RunWorker> | undefined {
   return shared.__tudsrRunWorker;
 }
 
