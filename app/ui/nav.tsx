@@ -6,6 +6,7 @@ const LINKS = [
   { href: "/", label: "Pipelines" },
   { href: "/runs", label: "Runs" },
   { href: "/models", label: "Models" },
+  { href: "/workers", label: "Workers" },
   { href: "/keys", label: "API keys" },
 ];
 

@@ -131,6 +131,12 @@ export function openApiDocument(): Record<string, unknown> {
       "/api/v1/runs/{id}/requeue": {
         post: { summary: "Run an interrupted, failed or canceled run again, as a new run", parameters: idParam("run id"), responses: { ...ok("The new queued run", ref("Run"), "201"), ...errors(400, 401, 404) } },
       },
+      "/api/v1/workers": {
+        get: {
+          summary: "The processes executing runs (name host/pid, host, pid, concurrency, running run ids, last heartbeat, artifact store) and the queue's depth (waiting, active, delayed); mode embedded or distributed",
+          responses: { ...ok("Workers", { type: "object" }), ...errors(401) },
+        },
+      },
       "/api/v1/templates": { get: { summary: "Built-in and user templates", responses: { ...ok("Templates", { type: "array", items: { type: "object" } }), ...errors(401) } } },
       "/api/v1/templates/{id}": {
         get: { summary: "A template by slug (x4-chunked) or id, with its graph", parameters: idParam("slug or id"), responses: { ...ok("The template"), ...errors(401, 404) } },

@@ -156,6 +156,7 @@ function RunFacts({ run, now }: { run: RunDetail; now: number }) {
   if (run.finishedAt) facts.push(["finished", formatWhen(run.finishedAt), run.finishedAt.toLocaleString()]);
   if (run.startedAt) facts.push([run.finishedAt ? "took" : "running for", formatMs(runDurationMs(run, now))]);
   if (run.totalMs !== null) facts.push(["engine", formatMs(run.totalMs)]);
+  if (run.worker) facts.push(["worker", run.worker]);
   return (
     <p className={`muted small ${styles.facts}`}>
       {facts.map(([name, value, title]) => (
