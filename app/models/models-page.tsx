@@ -14,6 +14,7 @@ import {
   MODEL_CONTENTS,
   MODEL_DEGRADATIONS,
   type ModelFilter,
+  shortLicense,
 } from "../../server/db/model-filter";
 import type { AppRouter } from "../../server/api/root";
 import { ConfirmButton } from "../ui/confirm-button";
@@ -50,11 +51,6 @@ function formatCount(count: number): string {
   if (count >= 1e6) return `${(count / 1e6).toFixed(2)} M`;
   if (count >= 1e3) return `${(count / 1e3).toFixed(1)} k`;
   return String(count);
-}
-
-/** "MIT (Copyright (c) 2022 Kevin Scott)" -> "MIT": the copyright line goes in the tooltip. */
-function shortLicense(license: string): string {
-  return license.replace(/\s*\(Copyright.*\)$/, "");
 }
 
 function formatRange([low, high]: [number, number]): string {

@@ -165,9 +165,9 @@ test("models add refuses bad pairs with one line naming the file and the reason,
   await writeFile(garbage, "this is not an ncnn network\n");
   const manifestBefore = await readFile(path.join(modelsDir, "manifest.json"), "utf8");
   const cases: [string[], number, RegExp][] = [
-    [["models", "add", param, truncated], 1, /"truncated\.bin": /],
-    [["models", "add", param, path.join(NCNN, "upconv_7-scale2.0x_model.bin")], 1, /"upconv_7-scale2\.0x_model\.bin": /],
-    [["models", "add", garbage, bin], 1, /"garbage\.param"/],
+    [["models", "add", param, truncated, "--id", "cut"], 1, /"truncated\.bin": .*the \.bin is too short/],
+    [["models", "add", param, path.join(NCNN, "upconv_7-scale2.0x_model.bin"), "--id", "swapped"], 1, /"upconv_7-scale2\.0x_model\.bin": .*does not belong to this \.param/],
+    [["models", "add", garbage, bin, "--id", "garbage"], 1, /"garbage\.param": not an ncnn text \.param/],
     [["models", "add", param], 2, /an ncnn model is a \.param and its \.bin; give both/],
     [["models", "add", param, bin, "--content", "anime"], 2, /--content: /],
     [["models", "add", path.join(dir, "missing.param"), bin], 2, /file not found: .*missing\.param/],

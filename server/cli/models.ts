@@ -4,7 +4,16 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { COPYLEFT_NOTE, describeDegradation, describePadding, filterModels, isCopyleft, type ModelFilter, modelFilterSchema } from "../db/model-filter";
+import {
+  COPYLEFT_NOTE,
+  describeDegradation,
+  describePadding,
+  filterModels,
+  isCopyleft,
+  type ModelFilter,
+  modelFilterSchema,
+  shortLicense,
+} from "../db/model-filter";
 import { type ModelManifestEntry, readModelManifest } from "../models/manifest";
 import { CliUsageError } from "./usage-error";
 
@@ -62,7 +71,7 @@ function packageOf(model: ModelManifestEntry): string {
 
 /** The package (or upload) licence, with a mark when it is copyleft. */
 function packageLicence(model: ModelManifestEntry): string {
-  const license = model.license.replace(/\s*\(Copyright.*\)$/, "");
+  const license = shortLicense(model.license);
   return isCopyleft(model.license) ? `${license} (copyleft!)` : license;
 }
 
@@ -117,7 +126,7 @@ async function listModelsCommand(argv: string[]): Promise<number> {
   const indent = " ".repeat(Math.max(...rows.map((row) => row[0].length)) + 2);
   models.forEach((model, index) => {
     console.log(lines[index + 1]);
-    console.log(`${indent}weights: ${model.weights.origin}${isCopyleft(model.license) ? `; ${model.license}: ${COPYLEFT_NOTE}` : ""}`);
+    console.log(`${indent}weights: ${model.weights.origin}${isCopyleft(model.license) ? `; ${shortLicense(model.license)}: ${COPYLEFT_NOTE}` : ""}`);
   });
   return 0;
 }

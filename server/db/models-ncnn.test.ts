@@ -62,21 +62,22 @@ describeOnEachDatabase("ncnn model uploads", () => {
 
   it("imports a real .param + .bin pair: converted to ONNX, probed, listed, and run in a pipeline", async () => {
     const uploaded = await uploadModel({
-      param: await pairFile("realesr-animevideov3-x2.param"),
+      // The id and title come from the .param's name (this pair is also a built-in model, under its own name).
+      param: await pairFile("realesr-animevideov3-x2.param", "My Anime x2.param"),
       // Names need not match: Upscayl's custom models come as <name>.param + <name>.bin, but any pair works.
       bin: await pairFile("realesr-animevideov3-x2.bin", "weights.bin"),
       content: "art",
       degradation: "real-world",
     });
     console.log(`imported: ${JSON.stringify(uploaded.imported)}; probe ${JSON.stringify(uploaded.probe.psnrAt)}`);
-    assert.equal(uploaded.id, "realesr-animevideov3-x2");
-    assert.equal(uploaded.title, "realesr-animevideov3-x2");
+    assert.equal(uploaded.id, "my-anime-x2");
+    assert.equal(uploaded.title, "My Anime x2");
     assert.deepEqual(
       [uploaded.builtIn, uploaded.scale, uploaded.layout, uploaded.valueRange, uploaded.sizeMultiple, uploaded.speedClass],
       [false, 2, "NCHW", [0, 1], 1, "fast"],
     );
     assert.deepEqual([uploaded.content, uploaded.degradation, uploaded.copyleft], ["art", "real-world", false]);
-    assert.deepEqual(uploaded.source, { upload: "realesr-animevideov3-x2.param + weights.bin" });
+    assert.deepEqual(uploaded.source, { upload: "My Anime x2.param + weights.bin" });
     assert.match(uploaded.weights.origin, /ncnn, converted to ONNX/);
     assert.equal(uploaded.license, "unknown (uploaded)");
     assert.equal(uploaded.imported?.format, "ncnn");
@@ -86,7 +87,7 @@ describeOnEachDatabase("ncnn model uploads", () => {
     assert.equal(uploaded.fileBytes, uploaded.imported?.onnxBytes);
 
     const entry = (await readModelManifest(modelsDir)).models.find((model) => model.id === uploaded.id)!;
-    assert.equal(entry.file, "upload-realesr-animevideov3-x2.onnx");
+    assert.equal(entry.file, "upload-my-anime-x2.onnx");
     assert.equal((await readFile(path.join(modelsDir, entry.file))).length, uploaded.fileBytes);
     assert.ok((await listModels({ kind: "uploaded", content: "art" })).some((model) => model.id === uploaded.id));
 

@@ -190,15 +190,11 @@ function pairName(param: string, bin: string): string {
 }
 
 /**
- * Reads an uploaded ncnn pair as text + weights and converts it (server/models/ncnn-to-onnx.ts). Every problem is
- * a BadInputError naming the file it is about: a name that is not .param/.bin, a .param that is binary or not
- * ncnn's text format, an unknown layer, a .bin that does not belong to the .param (too short or too long).
+ * Reads an uploaded ncnn pair (names already checked) as text + weights and converts it
+ * (server/models/ncnn-to-onnx.ts). Every problem is a BadInputError naming the file it is about: a .param that is
+ * binary or not ncnn's text format, an unknown layer, a .bin that does not belong to the .param (too short or long).
  */
 async function importNcnnPair(param: UploadedFile, bin: UploadedFile, name: string): Promise<{ bytes: Buffer; imported: NcnnImport }> {
-  if (!/\.param$/i.test(param.fileName)) throw new BadInputError(`"${param.fileName}" is not an ncnn .param file (its name must end in .param)`);
-  if (!/\.bin$/i.test(bin.fileName)) throw new BadInputError(`"${bin.fileName}" is not an ncnn .bin file (its name must end in .bin)`);
-  if (param.bytes.length === 0) throw new BadInputError(`"${param.fileName}" is empty`);
-  if (bin.bytes.length === 0) throw new BadInputError(`"${bin.fileName}" is empty: it should hold the weights of "${param.fileName}"`);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(param.bytes);
@@ -247,6 +243,10 @@ export async function uploadModel(upload: ModelUpload): Promise<UploadedModel> {
     checkUploadName(bin.fileName);
     // Sent the other way round (the .bin in "param"): the names tell.
     if (/\.bin$/i.test(param.fileName) && /\.param$/i.test(bin.fileName)) [param, bin] = [bin, param];
+    if (!/\.param$/i.test(param.fileName)) throw new BadInputError(`"${param.fileName}" is not an ncnn .param file (its name must end in .param)`);
+    if (!/\.bin$/i.test(bin.fileName)) throw new BadInputError(`"${bin.fileName}" is not an ncnn .bin file (its name must end in .bin)`);
+    if (param.bytes.length === 0) throw new BadInputError(`"${param.fileName}" is empty`);
+    if (bin.bytes.length === 0) throw new BadInputError(`"${bin.fileName}" is empty: it should hold the weights of "${param.fileName}"`);
     label = pairName(param.fileName, bin.fileName);
     const total = param.bytes.length + bin.bytes.length;
     if (total > limit) throw new BadInputError(`${label} are ${overLimit(total, limit)} together, over the model upload limit of ${mb(limit)}`);

@@ -110,6 +110,7 @@ describeOnEachDatabase("/api/v1/models", () => {
       const form = new FormData();
       form.set("param", param);
       form.set("bin", bin);
+      form.set("id", "refused"); // not the file name's: realesr-animevideov3-x2 is also a built-in model's id
       for (const [key, value] of Object.entries(fields)) form.set(key, value);
       return form;
     };
