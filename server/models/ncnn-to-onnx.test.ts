@@ -146,6 +146,25 @@ for (const [mode, pixels, multiple, residual] of [
   });
 }
 
+test("an image smaller than a reflection is first grown by repeating its last row and column (the programs cannot take it)", async () => {
+  const baked = convertNcnnToOnnx(realParam, realBin, { name: "x2", pre: { padding: { mode: "reflect", pixels: 10 }, sizeMultiple: 2 } });
+  const bare = convertNcnnToOnnx(realParam, realBin, { name: "x2" });
+  const [h, w] = [5, 14];
+  const input = photoLike(3, h, w, 5);
+  const grown = padPlanes(input, [3, h, w], [0, 0, 12 - h, 0], "replicate"); // to pad + multiple = 12 rows
+  const padded = padPlanes(grown.data, grown.dims, [10, 10, 10, 10], "reflect");
+  const network = await runModel(bare.bytes, padded.data, [1, ...padded.dims]);
+  const [, , outH, outW] = network.dims;
+  const expected = cropPlanes(network.data as Float32Array, [3, outH, outW], 20, 20, h * 2, w * 2);
+  const output = await runModel(baked.bytes, input, [1, 3, h, w]);
+  assert.deepEqual(output.dims, [1, 3, h * 2, w * 2]);
+  const values = output.data as Float32Array;
+  let worst = 0;
+  for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(values[i] - expected[i]));
+  assert.ok(worst < 1e-5, `largest difference ${worst}`);
+  assert.deepEqual((await runModel(baked.bytes, photoLike(3, 1, 1), [1, 3, 1, 1])).dims, [1, 3, 2, 2]);
+});
+
 test("a model whose network shrinks the image: the padding is consumed, the crop starts at 0 (waifu2x UpConv7)", async () => {
   const param = await readFile(path.join(FIXTURES, "upconv_7-scale2.0x_model.param"), "utf8");
   const bin = await readFile(path.join(FIXTURES, "upconv_7-scale2.0x_model.bin"));

@@ -26,7 +26,7 @@ import {
 } from "./onnx-builder";
 
 /** Bumped whenever the produced graph changes, so `npm run setup` knows to convert again. */
-export const NCNN_CONVERTER_VERSION = "ncnn-to-onnx/1";
+export const NCNN_CONVERTER_VERSION = "ncnn-to-onnx/2";
 
 const OPSET = 13;
 const IR_VERSION = 7;
@@ -1215,10 +1215,24 @@ export function convertNcnn(param: string, bin: Uint8Array, options: { name: str
   // Pre-processing: pad every side, and the right and bottom to the size multiple, in the program's mode.
   let networkInput = ONNX_INPUT_NAME;
   if (pad > 0 || multiple > 1) {
+    const reflect = pre.padding?.mode !== "replicate";
+    let source = ONNX_INPUT_NAME;
+    if (reflect) {
+      // A reflection must be shorter than the image (ORT refuses it otherwise; the programs read past the
+      // edge). An image smaller than pad + multiple is first grown at the right and bottom by repeating its
+      // last column and row; every larger one passes unchanged, as in the programs.
+      g.node("Shape", "pre/small_shape", [ONNX_INPUT_NAME], "pre/small_shape");
+      g.node("Slice", "pre/small_hw", ["pre/small_shape", g.int64Constant([1], [2]), g.int64Constant([1], [4])], "pre/small_hw");
+      g.node("Sub", "pre/short", [g.int64Constant([1], [pad + multiple]), "pre/small_hw"], "pre/short");
+      g.node("Max", "pre/grow", ["pre/short", g.int64Constant([1], [0])], "pre/grow");
+      g.node("Concat", "pre/grow_pads", [g.int64Constant([6], [0, 0, 0, 0, 0, 0]), "pre/grow"], "pre/grow_pads", [intAttribute("axis", 0)]);
+      g.node("Pad", "pre/grow_small", [ONNX_INPUT_NAME, "pre/grow_pads"], "pre/grown", [stringAttribute("mode", "edge")]);
+      source = "pre/grown";
+    }
     networkInput = "pre/padded";
     let ends = g.int64Constant([2], [pad, pad]);
     if (multiple > 1) {
-      g.node("Shape", "pre/shape", [ONNX_INPUT_NAME], "pre/shape");
+      g.node("Shape", "pre/shape", [source], "pre/shape");
       g.node("Slice", "pre/hw", ["pre/shape", g.int64Constant([1], [2]), g.int64Constant([1], [4])], "pre/hw");
       const m = g.int64Constant([1], [multiple]);
       // extra = (m - size % m) % m
@@ -1229,8 +1243,7 @@ export function convertNcnn(param: string, bin: Uint8Array, options: { name: str
       ends = "pre/ends";
     }
     g.node("Concat", "pre/pads", [g.int64Constant([4], [0, 0, pad, pad]), g.int64Constant([2], [0, 0]), ends], "pre/pads", [intAttribute("axis", 0)]);
-    const mode = pre.padding?.mode === "replicate" ? "edge" : "reflect";
-    g.node("Pad", "pre/pad", [ONNX_INPUT_NAME, "pre/pads"], networkInput, [stringAttribute("mode", mode)]);
+    g.node("Pad", "pre/pad", [source, "pre/pads"], networkInput, [stringAttribute("mode", reflect ? "reflect" : "edge")]);
   }
   const probe = PROBE_SIZES.map((size) => size + 2 * pad); // multiples of every size multiple up to 32 need no extra
   converter.set(inputLayer.tops[0], { name: networkInput, vector: false, channels: 3, h: probe, w: probe });
