@@ -1,6 +1,12 @@
 import { z } from "zod";
-import { defineNode, requireInput } from "./graph/define-node";
+import { defineNode, type Precision, requireInput, type RunContext } from "./graph/define-node";
+import { precisionFor } from "./generate";
+import { type ModelCost, planTiles } from "./image/tile-plan";
 import { cutTiles } from "./image/tiling";
+import type { RgbImage } from "./image/types";
+
+const DEFAULT_TILE = 128;
+const DEFAULT_OVERLAP = 16;
 
 export const chunkNode = defineNode({
   type: "chunk",
@@ -8,17 +14,52 @@ export const chunkNode = defineNode({
   category: "Tiling",
   description: "Cuts an image into equal overlapping tiles that cover it edge to edge.",
   params: z.object({
-    tileSize: z.number().int().min(16).max(4096).default(128).describe("Tile width and height in input pixels"),
-    overlap: z.number().int().min(0).max(512).default(16).describe("Minimum overlap between neighbouring tiles, in pixels"),
+    tileSize: z
+      .union([z.literal("auto"), z.number().int().min(16).max(4096)])
+      .default("auto")
+      .describe("Tile width and height in input pixels; auto: the largest tiles (up to the whole image) whose measured memory for the model reading them fits TUDSR_MEMORY_BUDGET_MB"),
+    overlap: z
+      .union([z.literal("auto"), z.number().int().min(0).max(512)])
+      .default("auto")
+      .describe("Minimum overlap between neighbouring tiles, in pixels; auto: what the model's border needs (measured)"),
     multiple: z.number().int().min(1).max(64).default(1).describe("Round the tile size down to a multiple of this (a model's size multiple)"),
   }),
   inputs: { image: { type: "image", label: "Image" } },
   outputs: { tiles: { type: "tiles", label: "Tiles" } },
   check: ({ params }) =>
-    params.overlap * 2 > params.tileSize ? [`overlap ${params.overlap} is more than half the tile size ${params.tileSize}`] : [],
-  async run({ inputs, params }) {
+    typeof params.overlap === "number" && typeof params.tileSize === "number" && params.overlap * 2 > params.tileSize
+      ? [`overlap ${params.overlap} is more than half the tile size ${params.tileSize}`]
+      : [],
+  async run({ inputs, params, ctx }) {
     const image = requireInput(inputs, "image", "image");
-    const size = Math.max(params.multiple, params.tileSize - (params.tileSize % params.multiple));
-    return { tiles: cutTiles(image, size, size, params.overlap) };
+    const planned = params.tileSize === "auto" || params.overlap === "auto" ? await autoTiles(image, params.multiple, ctx) : undefined;
+    const tileSize = params.tileSize === "auto" ? (planned?.tileSize ?? DEFAULT_TILE) : params.tileSize;
+    const overlap = params.overlap === "auto" ? Math.min(planned?.overlap ?? DEFAULT_OVERLAP, Math.floor(tileSize / 2)) : params.overlap;
+    const size = Math.max(params.multiple, tileSize - (tileSize % params.multiple));
+    return { tiles: cutTiles(image, size, size, overlap) };
   },
 });
+
+/** The tile plan for the generate nodes reading these tiles, from their models' measured costs on this machine. */
+async function autoTiles(image: RgbImage, multiple: number, ctx: RunContext): Promise<{ tileSize: number; overlap: number } | undefined> {
+  const generators = ctx.readers.filter((reader) => reader.type === "generate");
+  const { modelCost, memoryBudgetBytes } = ctx.host;
+  if (!generators.length || !modelCost || !memoryBudgetBytes) {
+    ctx.log(`auto tiles: ${generators.length ? "nothing measured on this host" : "no generate node reads these tiles"}; ${DEFAULT_TILE} px tiles, overlap ${DEFAULT_OVERLAP}`);
+    return undefined;
+  }
+  const costs: ModelCost[] = [];
+  for (const { params } of generators) {
+    const model = await ctx.host.describeModel(String(params.model));
+    const precision: Precision = precisionFor(params.precision as "auto" | Precision, model);
+    costs.push(await modelCost.call(ctx.host, model.id, precision, params.provider as "cpu"));
+  }
+  const budget = memoryBudgetBytes.call(ctx.host);
+  const plan = planTiles({ width: image.width, height: image.height, costs, budgetBytes: budget, multiple });
+  const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+  ctx.log(
+    `auto tiles: ${plan.cols}x${plan.rows} of ${Math.min(plan.tileSize, image.width)}x${Math.min(plan.tileSize, image.height)} px, overlap ${plan.overlap}; ` +
+      `predicted ${mb(plan.predictedTileBytes)} MB per tile (budget ${mb(budget)} MB), ${plan.pixelsPerImagePixel.toFixed(2)} model pixels per image pixel`,
+  );
+  return plan;
+}

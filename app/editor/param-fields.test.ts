@@ -115,7 +115,7 @@ test("field kinds of the built-in nodes", () => {
   assert.equal(kinds["save-image"], "output:string format:enum quality:number");
   assert.equal(kinds.resize, "by:enum factor:number width:number height:number kernel:enum antialias:boolean");
   assert.equal(kinds.chunk, "tileSize:number overlap:number multiple:number");
-  assert.equal(kinds.generate, "model:model batchSize:number provider:enum onMissingProvider:enum distribute:enum");
+  assert.equal(kinds.generate, "model:model batchSize:number precision:enum provider:enum onMissingProvider:enum distribute:enum");
   assert.equal(kinds.stitch, "blend:enum");
   assert.equal(kinds.loop, "mode:enum times:number");
   assert.equal(kinds.metrics, "label:string shave:number");
@@ -173,8 +173,12 @@ test("typed numbers: bounds, whole numbers and non-numbers are named, valid text
   assert.deepEqual(parseNumberText(tile, "8"), { ok: false, error: "must be at least 16" });
   assert.deepEqual(parseNumberText(tile, "5000"), { ok: false, error: "must be at most 4096" });
   assert.deepEqual(parseNumberText(tile, "12.5"), { ok: false, error: "must be a whole number" });
-  assert.deepEqual(parseNumberText(tile, "12px"), { ok: false, error: '"12px" is not a number' });
-  assert.deepEqual(parseNumberText(tile, "0x20"), { ok: false, error: '"0x20" is not a number' });
+  assert.deepEqual(parseNumberText(tile, "12px"), { ok: false, error: '"12px" is not a number or auto' });
+  assert.deepEqual(parseNumberText(tile, "0x20"), { ok: false, error: '"0x20" is not a number or auto' });
+  // "auto | number": the word is a value of its own, the number keeps its bounds.
+  assert.equal(tile.keyword, "auto");
+  assert.deepEqual(parseNumberText(tile, " Auto "), { ok: true, value: "auto" });
+  assert.deepEqual(parseNumberText(numberField("resize", "factor"), "auto"), { ok: false, error: '"auto" is not a number' });
   assert.deepEqual(parseNumberText(tile, " "), { ok: false, error: "enter a number" });
   assert.deepEqual(parseNumberText(tile, " 256 "), { ok: true, value: 256 });
   const factor = numberField("resize", "factor");
@@ -203,8 +207,8 @@ test("the schema judges what the field checks cannot: refinements and patterns",
 test("defaults: left-out and equal values count as default; editing one child keeps the rest of a group", () => {
   const tile = field("chunk", "tileSize");
   assert.equal(isDefaultValue(tile, undefined), true);
-  assert.equal(isDefaultValue(tile, 128), true);
-  assert.equal(isDefaultValue(tile, 256), false);
+  assert.equal(isDefaultValue(tile, "auto"), true);
+  assert.equal(isDefaultValue(tile, 128), false);
   const kernelProb = field("degrade", "kernelProb");
   assert.ok(kernelProb.kind === "group");
   assert.equal(isDefaultValue(kernelProb, { ...(kernelProb.defaultValue as object) }), true);

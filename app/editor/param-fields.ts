@@ -32,6 +32,8 @@ export interface NumberField extends FieldBase {
   step: number;
   /** Both bounds known and the range small enough to drag through. */
   slider: boolean;
+  /** A word also accepted instead of a number (z.union([z.literal("auto"), z.number()])): "auto". */
+  keyword?: string;
 }
 
 export interface EnumField extends FieldBase {
@@ -157,6 +159,8 @@ function buildField(key: string, property: JsonSchema, path: string[], required:
   };
   const options = enumOptions(schema);
   if (options) return { ...base, kind: "enum", options };
+  const keyworded = keywordOrNumber(schema);
+  if (keyworded) return { ...numberField(base, keyworded.number), keyword: keyworded.keyword };
   switch (schema.type) {
     case "boolean":
       // A checkbox has no third state for "not set".
@@ -193,6 +197,14 @@ function buildField(key: string, property: JsonSchema, path: string[], required:
 
 function isPrimitive(value: unknown): value is Primitive {
   return value === null || ["string", "number", "boolean"].includes(typeof value);
+}
+
+/** `"auto" | number`: one string literal beside one number schema. */
+function keywordOrNumber(schema: JsonSchema): { keyword: string; number: JsonSchema } | undefined {
+  if (schema.anyOf?.length !== 2) return undefined;
+  const word = schema.anyOf.find((option) => typeof option.const === "string");
+  const number = schema.anyOf.find((option) => option.type === "number" || option.type === "integer");
+  return word && number ? { keyword: word.const as string, number } : undefined;
 }
 
 /** z.enum, z.literal and unions of literals; undefined for anything else. */
@@ -315,14 +327,15 @@ function boundError(field: NumberField, value: number): string | undefined {
 }
 
 /** Typed text to a number; empty is null or "not set" where the schema allows it. A decimal comma is accepted. */
-export function parseNumberText(field: NumberField, text: string): Parsed<number | null | undefined> {
+export function parseNumberText(field: NumberField, text: string): Parsed<number | string | null | undefined> {
   const trimmed = text.trim().replace(/^([+-]?\d*),(\d+)$/, "$1.$2");
+  if (field.keyword && trimmed.toLowerCase() === field.keyword) return { ok: true, value: field.keyword };
   if (trimmed === "") {
     if (field.nullable) return { ok: true, value: null };
     if (field.optional) return { ok: true, value: undefined };
     return { ok: false, error: "enter a number" };
   }
-  if (!NUMBER_TEXT.test(trimmed)) return { ok: false, error: `"${text.trim()}" is not a number` };
+  if (!NUMBER_TEXT.test(trimmed)) return { ok: false, error: `"${text.trim()}" is not a number${field.keyword ? ` or ${field.keyword}` : ""}` };
   const value = Number(trimmed);
   if (!Number.isFinite(value)) return { ok: false, error: `"${text.trim()}" is too large` };
   if (field.integer && !Number.isInteger(value)) return { ok: false, error: "must be a whole number" };

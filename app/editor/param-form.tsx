@@ -263,6 +263,21 @@ function NumberFieldView({ field, binding, idPrefix }: FieldProps<NumberField>) 
       {field.slider && (
         <Slider field={field} value={current ?? field.min!} onInput={(value) => entry.setText(String(value))} onCommit={commitNumber} />
       )}
+      {field.keyword && (
+        <button
+          type="button"
+          className={styles.iconButton}
+          onClick={() => {
+            entry.setText(field.keyword!);
+            entry.commit(field.keyword!);
+          }}
+          title={`Set to ${field.keyword}`}
+          aria-pressed={binding.value === field.keyword}
+          data-testid={`${testIdOf(field)}-${field.keyword}`}
+        >
+          {field.keyword}
+        </button>
+      )}
       {field.kind === "seed" && (
         <button
           type="button"

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { ModelCost } from "../image/tile-plan";
 import type { RgbImage } from "../image/types";
 import type { PortType, PortValue, PortValues } from "./values";
 
@@ -25,7 +26,11 @@ export interface ModelInfo {
   valueRange: [number, number];
   sizeMultiple: number;
   speedClass: "fast" | "balanced" | "quality";
+  /** Whether an int8 variant that passed its fidelity gate exists, and if not, why. */
+  int8: { offered: true; psnrDb: number; speedup: number } | { offered: false; why: string };
 }
+
+export type Precision = "fp32" | "int8";
 
 export interface Tensor {
   data: Float32Array;
@@ -36,6 +41,8 @@ export interface InferenceOptions {
   provider: ExecutionProvider;
   /** What to do when the provider is not available here: run on CPU with a logged note, or fail. */
   onMissingProvider: "fallback-cpu" | "error";
+  /** Which file of the model runs (default fp32); int8 only where ModelInfo.int8 says it is offered. */
+  precision?: Precision;
   signal?: AbortSignal;
   log?: (message: string) => void;
 }
@@ -79,6 +86,13 @@ export interface RunHost {
   infer(modelId: string, input: Tensor, options: InferenceOptions): Promise<Tensor>;
   reportMetric(record: MetricRecord): void;
   /**
+   * What a tile of a model costs on this machine, measured (the first time a combination is asked for, then
+   * kept): for chunk's `auto` tiles. Hosts without measurements (test hosts) leave it out.
+   */
+  modelCost?(modelId: string, precision: Precision, provider: ExecutionProvider): Promise<ModelCost>;
+  /** Bytes one tile's inference may take ($TUDSR_MEMORY_BUDGET_MB). */
+  memoryBudgetBytes?(): number;
+  /**
    * Optional (the distributed queue's hosts): runs the batches on workers and returns the upscaled tiles in
    * order, bit for bit what running them here gives; undefined when it will not (then they run here).
    */
@@ -88,12 +102,20 @@ export interface RunHost {
 /** Runs a container's body once: the value given to its body-in handle in, what reaches body-out back. */
 export type BodyRunner = (input: PortValue, iteration: number, signal: AbortSignal) => Promise<PortValue>;
 
+export interface NodeReader {
+  id: string;
+  type: string;
+  params: Record<string, unknown>;
+}
+
 export interface RunContext {
   nodeId: string;
   host: RunHost;
   signal: AbortSignal;
   progress(done: number, total: number): void;
   log(message: string): void;
+  /** The nodes reading this node's outputs, with their resolved params (e.g. chunk sizing tiles for its model). */
+  readers: NodeReader[];
   /** Present for container nodes only. */
   body?: BodyRunner;
 }

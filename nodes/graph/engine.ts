@@ -4,6 +4,7 @@ import {
   CanceledError,
   type InputValues,
   inputPorts,
+  type NodeReader,
   type OutputValues,
   outputPorts,
   type RunHost,
@@ -103,6 +104,15 @@ function compile(graph: Graph, registry: NodeRegistry): Compiled {
     else compiled.sources.get(target.id)!.set(edge.targetHandle, source);
   }
   return compiled;
+}
+
+/** The nodes that read a node's outputs; a container reading them stands for the body nodes reading its body-in. */
+function readersOf(compiled: Compiled, nodeId: string): NodeReader[] {
+  const reading = (source: string) =>
+    [...compiled.sources].filter(([, ports]) => [...ports.values()].some((from) => from.node === source)).map(([id]) => compiled.nodes.get(id)!);
+  return reading(nodeId).flatMap((reader) =>
+    compiled.definitions.get(reader.id)!.container ? reading(reader.id).filter((inner) => inner.parentId === reader.id) : [reader],
+  ).map((reader) => ({ id: reader.id, type: reader.type, params: compiled.params.get(reader.id)! }));
 }
 
 /**
@@ -227,6 +237,7 @@ export async function executeGraph(input: unknown, options: EngineOptions): Prom
           signal,
           progress: (done, total) => emit({ type: "node-progress", nodeId: node.id, done, total }),
           log: (message) => emit({ type: "node-log", nodeId: node.id, message }),
+          readers: readersOf(compiled, node.id),
           body,
         },
       });

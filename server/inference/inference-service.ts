@@ -2,10 +2,43 @@ import { stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import * as ort from "onnxruntime-node";
-import { type ExecutionProvider, type InferenceOptions, type ModelInfo, type Tensor, throwIfAborted } from "../../nodes/graph/define-node";
+import { type ExecutionProvider, type InferenceOptions, type ModelInfo, type Precision, type Tensor, throwIfAborted } from "../../nodes/graph/define-node";
+import type { ModelCost } from "../../nodes/image/tile-plan";
+import { modelMeasurement } from "../models/footprint";
 import { MANIFEST_FILE, type ModelManifestEntry, modelsDir, readModelManifest } from "../models/manifest";
 
 export class UnknownModelError extends Error {}
+/**
+ * Bytes one tile's inference may take, for the tile planner: $TUDSR_MEMORY_BUDGET_MB, else a quarter of this
+ * machine's memory up to 2 GiB (room for the images themselves and for other runs).
+ */
+export function memoryBudgetBytes(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.TUDSR_MEMORY_BUDGET_MB;
+  if (text) {
+    const value = Number(text);
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`TUDSR_MEMORY_BUDGET_MB must be a positive number of megabytes, got "${text}"`);
+    return value * 2 ** 20;
+  }
+  return Math.min(2 * 2 ** 30, os.totalmem() / 4);
+}
+
+/** An int8 run of a model that has no int8 variant that passed its gate. */
+export class NoInt8VariantError extends Error {}
+
+export function int8Offer(entry: ModelManifestEntry): ModelInfo["int8"] {
+  const status = entry.int8;
+  if (!status) return { offered: false, why: "no int8 variant has been made (npm run setup makes them; TUDSR_INT8=off skips)" };
+  if ("refused" in status) return { offered: false, why: status.refused };
+  return { offered: true, psnrDb: status.psnrDb, speedup: Number((status.speed.fp32Ms / status.speed.int8Ms).toFixed(2)) };
+}
+
+/** The file of a model at a precision. */
+export function modelFile(entry: ModelManifestEntry, precision: Precision): string {
+  if (precision === "fp32") return entry.file;
+  const status = entry.int8;
+  if (status && !("refused" in status)) return status.file;
+  throw new NoInt8VariantError(`model ${entry.id} has no int8 variant: ${(int8Offer(entry) as { why: string }).why}`);
+}
 export class ProviderUnavailableError extends Error {}
 
 /** Sum of pure session.run time, read by the benchmark to tell engine overhead from inference. */
@@ -41,7 +74,16 @@ export class InferenceService {
       throw new UnknownModelError(`unknown model "${id}" (available: ${known})`);
     }
     const { title, scale, layout, valueRange, sizeMultiple, speedClass } = entry;
-    return { id, title, scale, layout, valueRange, sizeMultiple, speedClass };
+    return { id, title, scale, layout, valueRange, sizeMultiple, speedClass, int8: int8Offer(entry) };
+  }
+
+  /** The measured cost of a model's tiles on this machine (measured on first use, then kept in the models folder). */
+  async cost(modelId: string, precision: Precision, provider: ExecutionProvider): Promise<ModelCost> {
+    const entry = (await this.entries()).get(modelId);
+    if (!entry) throw new UnknownModelError(`unknown model "${modelId}"`);
+    modelFile(entry, precision);
+    const { baseBytes, bytesPerInputPixel, borderPx, msPerInputMegapixel } = await modelMeasurement(entry, { dir: this.dir, precision, provider, threads: this.threads });
+    return { baseBytes, bytesPerInputPixel, borderPx, msPerInputMegapixel };
   }
 
   async infer(modelId: string, input: Tensor, options: InferenceOptions): Promise<Tensor> {
@@ -90,7 +132,7 @@ export class InferenceService {
   }
 
   private session(entry: ModelManifestEntry, options: InferenceOptions): Promise<ort.InferenceSession> {
-    const key = `${entry.id}\u0000${options.provider}`;
+    const key = `${entry.id}\u0000${options.provider}\u0000${options.precision ?? "fp32"}`;
     let session = this.sessions.get(key);
     if (!session) {
       session = this.createSession(entry, options);
@@ -101,7 +143,7 @@ export class InferenceService {
   }
 
   private async createSession(entry: ModelManifestEntry, options: InferenceOptions): Promise<ort.InferenceSession> {
-    const file = path.join(this.dir, entry.file);
+    const file = path.join(this.dir, modelFile(entry, options.precision ?? "fp32"));
     const create = (provider: ExecutionProvider) =>
       ort.InferenceSession.create(file, {
         executionProviders: [provider],

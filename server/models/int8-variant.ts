@@ -59,7 +59,7 @@ function psnr(reference: Float32Array, test: Float32Array, [low, high]: [number,
 }
 
 async function session(model: string | Uint8Array): Promise<ort.InferenceSession> {
-  const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 2, interOpNumThreads: 1, graphOptimizationLevel: "all" };
+  const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 2, interOpNumThreads: 1, graphOptimizationLevel: "all", logSeverityLevel: 3 };
   return typeof model === "string" ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 }
 
@@ -89,6 +89,43 @@ export function cpuHasInt8DotProduct(): boolean {
   }
 }
 
+/** The quantizer as this CPU runs it: a variant made for another kind of CPU is made again. */
+export function quantizerId(): string {
+  return `${QUANTIZER_VERSION}${cpuHasInt8DotProduct() ? "" : "/7-bit"}`;
+}
+
+/**
+ * Which models set-up makes int8 variants of: $TUDSR_INT8 = `templates` (default: the models the built-in
+ * templates run, a few minutes on two cores), `all` (every built-in model, about ten), or `off`. Any other model
+ * gets one on request (`tudsr models int8 <id>`).
+ */
+export function int8SetupScope(env: NodeJS.ProcessEnv = process.env): "templates" | "all" | "off" {
+  const value = env.TUDSR_INT8 || "templates";
+  if (value !== "templates" && value !== "all" && value !== "off") throw new Error(`TUDSR_INT8 must be templates, all or off, got "${value}"`);
+  return value;
+}
+
+/** The previous int8 status while the parent, the quantizer and the variant file are all unchanged. */
+export async function keptInt8Status(entry: ModelManifestEntry, previous: Int8Status | undefined, dir: string): Promise<Int8Status | undefined> {
+  if (!previous || previous.quantizer !== quantizerId() || previous.parentSha256 !== entry.sha256) return undefined;
+  if ("refused" in previous) return previous;
+  const bytes = await readFile(path.join(dir, previous.file)).catch(() => undefined);
+  return bytes && createHash("sha256").update(bytes).digest("hex") === previous.sha256 ? previous : undefined;
+}
+
+/** A new int8 variant (or refusal) for an entry, logged. */
+export async function newInt8Status(entry: ModelManifestEntry, dir: string, log: (line: string) => void): Promise<Int8Status> {
+  const started = performance.now();
+  // A graph the quantizer or ONNX Runtime cannot take is a refusal, never a failed set-up.
+  const status = await makeInt8Variant(entry, dir, log).catch((error: Error) => ({
+    quantizer: quantizerId(),
+    parentSha256: entry.sha256,
+    refused: `quantizing failed: ${error.message.split("\n")[0]}`,
+  }));
+  if ("refused" in status) log(`${entry.id}: no int8 variant (${status.refused}) [${Math.round(performance.now() - started)} ms]`);
+  return status;
+}
+
 /** Quantization recipes, fastest first: the first whose output passes the gate is kept. */
 const RECIPES = [
   { name: "int8 trunk", int8Adds: true },
@@ -105,7 +142,7 @@ const MIN_SPEEDUP = 1.15;
 export async function makeInt8Variant(entry: ModelManifestEntry, dir: string, log: (line: string) => void = () => {}): Promise<Int8Status> {
   const parentFile = path.join(dir, entry.file);
   const reduceRange = !cpuHasInt8DotProduct();
-  const base = { quantizer: `${QUANTIZER_VERSION}${reduceRange ? "/7-bit" : ""}`, parentSha256: entry.sha256 };
+  const base = { quantizer: quantizerId(), parentSha256: entry.sha256 };
   if (entry.layout !== "NCHW") return { ...base, refused: `the quantizer takes NCHW models; this one is ${entry.layout}` };
   const fp32 = await readFile(parentFile);
   const calibration = await Promise.all(CALIBRATION_CROPS.map((spec) => crop(entry, spec, CALIBRATION_SIZE)));

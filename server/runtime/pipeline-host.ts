@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import type { MetricRecord, RunHost, SaveOptions } from "../../nodes/graph/define-node";
 import type { RgbImage } from "../../nodes/image/types";
 import { DEFAULT_MAX_PIXELS, decodeImage, encodeImage } from "../images/codec";
-import type { InferenceService } from "../inference/inference-service";
+import { type InferenceService, memoryBudgetBytes } from "../inference/inference-service";
 
 /**
  * A run input: a file path, the bytes of an image, or a function that fetches them (called when a node first
@@ -96,6 +96,14 @@ export class PipelineHost implements RunHost {
 
   infer(...args: Parameters<InferenceService["infer"]>) {
     return this.inference.infer(...args);
+  }
+
+  modelCost(...args: Parameters<InferenceService["cost"]>) {
+    return this.inference.cost(...args);
+  }
+
+  memoryBudgetBytes() {
+    return memoryBudgetBytes();
   }
 
   reportMetric(record: MetricRecord): void {

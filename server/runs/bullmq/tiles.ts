@@ -64,6 +64,7 @@ export async function runTileJob(data: TileJobData, inference: InferenceService)
   const signal = new AbortController().signal;
   const ctx: RunContext = {
     nodeId: "tiles",
+    readers: [],
     host: {
       describeModel: (id) => inference.describeModel(id),
       infer: (...args) => inference.infer(...args),
