@@ -25,7 +25,7 @@ import { artifactStore, type S3ArtifactStore } from "../../storage/store";
 import { type RunEvent, subscribeAllRuns } from "../events";
 import { waitForEnd, waitUntil } from "../test-runs";
 import { closeRedisBridge, redisBridge } from "./bridge";
-import { QueueEvents } from "bullmq";
+import { Queue, QueueEvents } from "bullmq";
 import { redisOptions, TILE_QUEUE } from "./config";
 import { closeRunJobs, runJobs } from "./queue";
 import { redisMissing, startRedis, startS3, startWorker, stopWorker, type TestRedis, type TestS3, type WorkerProcess } from "./test-services";
@@ -236,8 +236,58 @@ describe("distributed run queue: BullMQ on Redis, three tudsr worker processes, 
     }
   });
 
+  it("a worker lost in the middle of a fan-out: its tile batch runs again on another worker; the output is unchanged", async () => {
+    while (workers.length < 3) await newWorker();
+    const tileEvents = new QueueEvents(TILE_QUEUE, { connection: redisOptions(process.env.TUDSR_REDIS_URL!) });
+    const tileQueue = new Queue(TILE_QUEUE, { connection: redisOptions(process.env.TUDSR_REDIS_URL!) });
+    await tileEvents.waitUntilReady();
+    const completed = new Map<string, { worker: string; attempt: number }>();
+    tileEvents.on("completed", ({ jobId, returnvalue }) => {
+      const value = returnvalue as unknown as { worker?: string; attempt?: number };
+      if (value?.worker) completed.set(jobId, { worker: value.worker, attempt: value.attempt ?? 0 });
+    });
+    try {
+      // The thick model on 192 px in 64 px tiles: 16 batches of a second or more each.
+      const bytes = await crop("chelsea.png", 192, 100, 40);
+      const overrides: ParamOverride[] = [{ nodeId: "chunk", param: "tileSize", value: 64 }];
+      const input = await upload(bytes, "chelsea-192.png");
+      const run = await api.runs.start({ template: "x4-chunked", overrides: [...overrides, { nodeId: "generate", param: "distribute", value: "auto" }], inputs: { input } });
+      await waitUntil("the run has started", async () => (await getRun(run.id)).worker !== null, 120_000);
+      const holder = (await getRun(run.id)).worker;
+      // A worker that is not the run's, caught holding a tile batch.
+      let lost: { worker: WorkerProcess; jobId: string } | undefined;
+      await waitUntil(
+        "a tile batch on a worker that does not hold the run",
+        async () => {
+          for (const job of await tileQueue.getActive()) {
+            const worker = workers.find((candidate) => candidate.name === job.processedBy && candidate.name !== holder);
+            if (worker && job.name === "tiles") lost = { worker, jobId: job.id! };
+          }
+          return lost !== undefined;
+        },
+        180_000,
+      );
+      lost!.worker.child.kill("SIGKILL");
+      await lost!.worker.exited;
+      workers.splice(workers.indexOf(lost!.worker), 1);
+
+      const done = await waitForEnd(run.id, 300_000);
+      assert.equal(done.status, "succeeded", done.error ?? "");
+      await waitUntil("the lost batch's completion", () => completed.has(lost!.jobId), 30_000);
+      const rerun = completed.get(lost!.jobId)!;
+      assert.notEqual(rerun.worker, lost!.worker.name, "another worker ran the lost batch");
+      assert.equal(rerun.attempt, 2, "under the same job id, a second time");
+      const { bytes: output } = await readArtifactContent(done.outputs[0].id);
+      assert.ok(output.equals(await singleMachine("x4-chunked", overrides, bytes)), "same bytes as one machine running every tile");
+      console.log(`fan-out: ${lost!.worker.name} killed holding ${lost!.jobId}; it ran again on ${rerun.worker}; output identical`);
+    } finally {
+      await tileEvents.close();
+      await tileQueue.close();
+    }
+  });
+
   it("SIGTERM of the worker holding a run hands it back: it runs again elsewhere and succeeds; the worker exits 0", async () => {
-    await newWorker(); // back to three
+    while (workers.length < 3) await newWorker();
     const bytes = await crop("coffee.png", 128, 100, 50);
     const overrides: ParamOverride[] = [{ nodeId: "chunk", param: "tileSize", value: 64 }];
     const input = await upload(bytes, "coffee-128.png");

@@ -146,7 +146,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
         tilesPending.set(job.id!, { resolve, reject });
         send({ type: "tile", jobId: job.id!, data: job.data });
       });
-      return { output: job.data.output, worker: name };
+      return { output: job.data.output, worker: name, attempt: job.attemptsStarted };
     },
     {
       connection: redisOptions(url),
