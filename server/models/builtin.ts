@@ -276,7 +276,7 @@ export const NCNN_BUILTIN_MODELS: readonly NcnnBuiltinModel[] = [
     title: "Real-ESRGAN x4plus anime",
     scale: 4,
     valueRange: [0, 1],
-    speedClass: "balanced",
+    speedClass: "quality",
     architecture: "RRDBNet (Real-ESRGAN, 6 blocks)",
     content: "art",
     degradation: "real-world",

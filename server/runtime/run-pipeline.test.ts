@@ -33,6 +33,52 @@ test("tiled x4 output matches the whole-image output (no seams) with the default
   assert.ok(psnr >= 50, `tiled vs whole: ${psnr.toFixed(2)} dB`);
 });
 
+/**
+ * The ncnn families tiled (chunk -> generate -> stitch, cosine blend) against the whole image in one inference,
+ * each with the overlap it needs. Their own programs pad every tile too (reflect or replicate, baked into the
+ * graph here), so a tile's border pixels are the program's, and the overlap hides them. How far a border
+ * reaches into a tile (RMS error of a tile against the whole image, by distance from the tile's edge, 8-bit):
+ * SRVGGNetCompact (animevideov3) < 0.05 after 16 px, UpConv7 0.1 after 8 px, RRDBNet (x4plus) 1 at 32 px, 0.2
+ * at 48 px. Real-CUGAN and waifu2x CUNet have squeeze-excite blocks: a global average over the tile gates every
+ * channel, so a tile differs from the whole image everywhere (0.6 and 0.15 LSB RMS) and no overlap makes it
+ * vanish; their programs' tiles differ from their whole image as much unless they sync those averages across
+ * tiles (realcugan-ncnn-vulkan -c 1, "syncgap": 53 dB; -c 0: 40.3 dB; the default -c 3: 41.2 dB, with 64 px tiles
+ * on a 112 px crop). With 128 px tiles CUNet x2 still passes 50 dB; CUNet x1 (47 dB) and Real-CUGAN (45 dB) are
+ * held to what they give, not to 50 dB, until the generate node syncs those averages across tiles as the
+ * programs' -c 1 does.
+ */
+const SEAM_CASES: { model: string; width: number; height: number; tileSize: number; overlap: number; minDb: number }[] = [
+  { model: "realesr-animevideov3-x4", width: 112, height: 112, tileSize: 64, overlap: 16, minDb: 50 },
+  { model: "realesr-animevideov3-x2", width: 112, height: 112, tileSize: 64, overlap: 16, minDb: 50 },
+  { model: "waifu2x-upconv7-noise1-x2", width: 112, height: 112, tileSize: 64, overlap: 16, minDb: 50 },
+  // RRDBNet reaches far: one seam (a strip) keeps the test short; two 128 px tiles on 160 px overlap by 96 px
+  // (48 px of context each side of the seam; the chunk node's overlap is a minimum, at most half the tile).
+  { model: "realesrgan-x4plus", width: 160, height: 64, tileSize: 128, overlap: 48, minDb: 50 },
+  { model: "realesrgan-x4plus-anime", width: 160, height: 64, tileSize: 128, overlap: 48, minDb: 50 },
+  { model: "waifu2x-cunet-noise0-x2", width: 224, height: 224, tileSize: 128, overlap: 16, minDb: 50 },
+  // Squeeze-excite: no overlap closes the gap (see above).
+  { model: "waifu2x-cunet-noise1", width: 224, height: 224, tileSize: 128, overlap: 16, minDb: 45 },
+  { model: "realcugan-up2x-conservative", width: 224, height: 224, tileSize: 128, overlap: 16, minDb: 42 },
+];
+
+for (const { model, width, height, tileSize, overlap, minDb } of SEAM_CASES) {
+  test(`${model}: tiled (${tileSize} px, overlap ${overlap}) matches the whole image, >= ${minDb} dB`, async (t) => {
+    const input = await sharp(photoPath("chelsea.png")).extract({ left: 150, top: 40, width, height }).png().toBuffer();
+    const overrides = [
+      { nodeId: "generate", param: "model", value: model },
+      { nodeId: "chunk", param: "tileSize", value: tileSize },
+      { nodeId: "chunk", param: "overlap", value: overlap },
+    ];
+    const tiled = await runPipeline(findTemplate("x4-chunked")!.graph, { inference, inputs: { input }, overrides });
+    const whole = await runPipeline(wholeImageGraph(model), { inference, inputs: { input } });
+    const [a, b] = await Promise.all([decodeImage(tiled.outputs[0].bytes), decodeImage(whole.outputs[0].bytes)]);
+    assert.deepEqual([a.image.width, a.image.height], [b.image.width, b.image.height]);
+    const psnr = rgbPsnr(a.image.data, b.image.data);
+    t.diagnostic(`${model}: tiled vs whole ${psnr.toFixed(2)} dB`);
+    assert.ok(psnr >= minDb, `${model} tiled vs whole: ${psnr.toFixed(2)} dB`);
+  });
+}
+
 test("eval-x4: thick x4 beats bicubic on real photos by at least 0.8 dB Y-PSNR on average", async () => {
   const gains: string[] = [];
   let total = 0;
