@@ -10,7 +10,7 @@ import { writeFileAtomic } from "../files";
 import type { ModelManifestEntry } from "./manifest";
 
 export interface ModelMeasurement {
-  /** Peak resident memory of one run of a square tile: baseBytes + bytesPerInputPixel x its pixels. */
+  /** Peak memory the model adds to its process for one run of a tile: baseBytes + bytesPerInputPixel x its pixels. */
   baseBytes: number;
   bytesPerInputPixel: number;
   /** Input pixels from a tile's border within which its output differs from the whole image's (below 50 dB). */
@@ -30,6 +30,8 @@ export interface MeasureRequest {
 }
 
 const MEASUREMENTS_FILE = "measurements.json";
+/** Bumped when what is measured changes, so older measurements are not read as new ones. */
+const MEASUREMENT_VERSION = "m2";
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), "footprint-child.ts");
 
 /** The tile sizes a measurement runs: small enough to be quick, far enough apart to fit a line. */
@@ -40,7 +42,7 @@ export function measuredTiles(sizeMultiple: number): [number, number] {
 
 function key(entry: ModelManifestEntry, precision: "fp32" | "int8", provider: string, threads: number): string {
   const sha = precision === "int8" && entry.int8 && "sha256" in entry.int8 ? entry.int8.sha256 : entry.sha256;
-  return `${sha}:${precision}:${provider}:${threads}`;
+  return `${MEASUREMENT_VERSION}:${sha}:${precision}:${provider}:${threads}`;
 }
 
 async function readMeasurements(dir: string): Promise<Record<string, ModelMeasurement>> {

@@ -132,6 +132,9 @@ const RECIPES = [
   { name: "int8 convs, fp32 residual adds", int8Adds: false },
 ] as const;
 
+/** How far below the gate a recipe may fall for the next, closer one to be tried. */
+const RECIPE_REACH_DB = 6;
+
 /** An int8 variant must be at least this much faster than its parent to be worth offering. */
 const MIN_SPEEDUP = 1.15;
 
@@ -167,6 +170,8 @@ export async function makeInt8Variant(entry: ModelManifestEntry, dir: string, lo
         const psnrDb = Math.round(worst * 100) / 100;
         if (worst < INT8_MIN_PSNR_DB) {
           refusals.push(`${recipe.name}: ${psnrDb} dB from the fp32 output on held-apart photos (the gate is ${INT8_MIN_PSNR_DB} dB)`);
+          // The next recipe gains a few dB (fp32 adds): not worth a second calibration when this one is far off.
+          if (worst < INT8_MIN_PSNR_DB - RECIPE_REACH_DB) break;
           continue;
         }
         const speedInput = await crop(entry, HELD_APART_CROPS[0], SPEED_TILE);

@@ -1,0 +1,96 @@
+// The int8 variants `npm run setup` made, against their fp32 parents: fidelity on photos the calibration never
+// saw, the eval-x4 quality, and the precision and auto-tile settings as a pipeline meets them.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import sharp from "sharp";
+import { photoPath, PHOTO_NAMES } from "../../fixtures/photos";
+import { findTemplate } from "../../nodes/templates/index";
+import { InferenceService, modelFile } from "../inference/inference-service";
+import { runPipeline } from "../runtime/run-pipeline";
+import { INT8_MIN_PSNR_DB } from "./int8-variant";
+import { readModelManifest } from "./manifest";
+
+const inference = new InferenceService();
+
+async function tensor(name: string, left: number, top: number, size: number, [low, high]: [number, number]) {
+  const { data } = await sharp(photoPath(name)).extract({ left, top, width: size, height: size }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const plane = size * size;
+  const values = new Float32Array(3 * plane);
+  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) values[c * plane + i] = (data[i * 3 + c] / 255) * (high - low) + low;
+  return { data: values, dims: [1, 3, size, size] };
+}
+
+test("every int8 variant set-up offers is at least 40 dB from its fp32 parent on a photo the calibration never saw", async () => {
+  const manifest = await readModelManifest();
+  const offered = manifest.models.filter((entry) => entry.int8 && !("refused" in entry.int8));
+  // The templates' models are quantized by default (TUDSR_INT8=templates): the x4 default must be among them.
+  assert.ok(offered.some((entry) => entry.id === "esrgan-thick-x4"), "esrgan-thick-x4 has an int8 variant");
+  for (const entry of offered) {
+    const input = await tensor("chelsea.png", 40, 150, 80, entry.valueRange);
+    const options = { provider: "cpu" as const, onMissingProvider: "error" as const };
+    const fp32 = await inference.infer(entry.id, input, { ...options, precision: "fp32" });
+    const int8 = await inference.infer(entry.id, input, { ...options, precision: "int8" });
+    const [low, high] = entry.valueRange;
+    const clamp = (value: number) => Math.min(high, Math.max(low, value));
+    let squared = 0;
+    for (let i = 0; i < fp32.data.length; i++) squared += (clamp(fp32.data[i]) - clamp(int8.data[i])) ** 2;
+    const psnr = 10 * Math.log10((high - low) ** 2 / (squared / fp32.data.length));
+    console.log(`${entry.id}: int8 ${psnr.toFixed(2)} dB from fp32 (set-up measured ${(entry.int8 as { psnrDb: number }).psnrDb} dB)`);
+    assert.ok(psnr >= INT8_MIN_PSNR_DB, `${entry.id}: ${psnr.toFixed(2)} dB`);
+    assert.notEqual(modelFile(entry, "int8"), entry.file);
+  }
+});
+
+test("eval-x4 in int8 is within 0.1 dB Y-PSNR of fp32 on the fixture photos", async () => {
+  const graph = findTemplate("eval-x4")!.graph;
+  let fp32Sum = 0;
+  let int8Sum = 0;
+  for (const name of PHOTO_NAMES) {
+    const at = async (precision: string) =>
+      (await runPipeline(graph, { inference, inputs: { input: photoPath(name) }, overrides: [{ nodeId: "generate", param: "precision", value: precision }] })).metrics.find(
+        (metric) => metric.label === "esrgan-thick-x4",
+      )!.psnr;
+    const [fp32, int8] = [await at("fp32"), await at("int8")];
+    console.log(`${name}: fp32 ${fp32.toFixed(3)} dB, int8 ${int8.toFixed(3)} dB`);
+    fp32Sum += fp32;
+    int8Sum += int8;
+  }
+  const delta = (int8Sum - fp32Sum) / PHOTO_NAMES.length;
+  console.log(`mean Y-PSNR: fp32 ${(fp32Sum / PHOTO_NAMES.length).toFixed(3)} dB, int8 ${(int8Sum / PHOTO_NAMES.length).toFixed(3)} dB (${delta.toFixed(3)} dB)`);
+  assert.ok(Math.abs(delta) <= 0.1, `int8 is ${delta.toFixed(3)} dB from fp32`);
+});
+
+test("auto tiles: an image that fits the memory budget is one tile, a larger one equal tiles that fit; int8 without a variant is refused", async () => {
+  const graph = findTemplate("x4-chunked")!.graph;
+  const auto = [
+    { nodeId: "chunk", param: "tileSize", value: "auto" },
+    { nodeId: "chunk", param: "overlap", value: "auto" },
+  ];
+  const logs: string[] = [];
+  const input = await sharp(photoPath("chelsea.png")).extract({ left: 150, top: 60, width: 176, height: 176 }).png().toBuffer();
+  const onEvent = (event: { type: string; message?: string }) => event.type === "node-log" && logs.push(event.message!);
+  const whole = await runPipeline(graph, { inference, inputs: { input }, overrides: auto, onEvent });
+  assert.equal(whole.outputs[0].width, 704);
+  assert.match(logs.join("\n"), /auto tiles: 1x1 of 176x176 px/);
+  logs.length = 0;
+  // A budget a 176 px tile does not fit: several equal tiles, each predicted within it.
+  process.env.TUDSR_MEMORY_BUDGET_MB = "100";
+  try {
+    await runPipeline(graph, { inference, inputs: { input }, overrides: auto, onEvent });
+  } finally {
+    delete process.env.TUDSR_MEMORY_BUDGET_MB;
+  }
+  const plan = /auto tiles: (\d+)x(\d+) of .* predicted (\d+) MB per tile \(budget 100 MB\)/.exec(logs.join("\n"));
+  assert.ok(plan && Number(plan[1]) * Number(plan[2]) > 1 && Number(plan[3]) <= 100, logs.join("\n"));
+  await assert.rejects(
+    runPipeline(graph, {
+      inference,
+      inputs: { input },
+      overrides: [
+        { nodeId: "generate", param: "model", value: "esrgan-slim-x4" },
+        { nodeId: "generate", param: "precision", value: "int8" },
+      ],
+    }),
+    /esrgan-slim-x4 has no int8 variant/,
+  );
+});
