@@ -14,6 +14,8 @@ import { builtInTemplates } from "../../nodes/templates/index";
 import { decodeImage } from "../images/codec";
 import { InferenceService } from "../inference/inference-service";
 import { runPipeline } from "../runtime/run-pipeline";
+import { redisMissing } from "../runs/bullmq/test-services";
+import type { FanOutResult } from "./fanout";
 
 interface CaseSpec {
   name: string;
@@ -112,6 +114,11 @@ async function seamPsnr(): Promise<number> {
 async function main(): Promise<void> {
   const caseName = process.env.TUDSR_BENCH_CASE;
   if (caseName !== undefined) {
+    if (caseName === "fanout") {
+      const { fanOutBench } = await import("./fanout");
+      writeFileSync(process.env.TUDSR_BENCH_OUT!, JSON.stringify(await fanOutBench(() => {})));
+      return;
+    }
     const spec = caseName === "seam" ? undefined : CASES.find((c) => c.name === caseName)!;
     const result = spec ? await runCase(spec) : await seamPsnr();
     writeFileSync(process.env.TUDSR_BENCH_OUT!, JSON.stringify(result));
@@ -137,8 +144,18 @@ async function main(): Promise<void> {
       }
     }
     const seamPsnrDb = inChild("seam") as number;
-    if (json) console.log(JSON.stringify({ cases, seamPsnrDb }));
-    else console.log(`seam check: tiled vs whole-image x4 output, PSNR ${seamPsnrDb} dB`);
+    if (!json) console.log(`seam check: tiled vs whole-image x4 output, PSNR ${seamPsnrDb} dB`);
+    // Tile fan-out over tudsr worker processes (server/bench/fanout.ts): needs redis-server; --no-fanout skips it.
+    let fanOut: FanOutResult | { skipped: string } = { skipped: "--no-fanout" };
+    if (!process.argv.includes("--no-fanout")) fanOut = redisMissing() ? { skipped: redisMissing() as string } : (inChild("fanout") as FanOutResult);
+    if (json) console.log(JSON.stringify({ cases, seamPsnrDb, fanOut }));
+    else if ("skipped" in fanOut) console.log(`fan-out: skipped (${fanOut.skipped})`);
+    else {
+      console.log(
+        `fan-out x8-twice 256->2048 (${fanOut.threadsPerWorker} intra-op thread per worker): 1 worker ${fanOut.oneWorkerMs} ms, 2 workers ${fanOut.twoWorkersMs} ms, ` +
+          `speed-up ${fanOut.speedup}x, outputs ${fanOut.identical ? "byte-identical" : "DIFFER"}`,
+      );
+    }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
