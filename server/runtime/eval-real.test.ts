@@ -46,6 +46,7 @@ async function sideBySide(images: Buffer[], at: { left: number; top: number }, f
   const tiles = await Promise.all(images.map((bytes) => sharp(bytes).extract({ ...at, width: CROP, height: CROP }).png().toBuffer()));
   await sharp({ create: { width: tiles.length * CROP + (tiles.length - 1) * gap, height: CROP, channels: 3, background: "#ffffff" } })
     .composite(tiles.map((input, i) => ({ input, left: i * (CROP + gap), top: 0 })))
+    .removeAlpha()
     .png()
     .toFile(file);
 }
