@@ -174,7 +174,7 @@ describeOnEachDatabase("models", () => {
     assert.ok(db > 30, `${db.toFixed(2)} dB`);
 
     // `npm run setup` keeps uploaded entries.
-    await setupModels({ dir: modelsDir });
+    await setupModels({ dir: modelsDir, env: { ...process.env, TUDSR_INT8: "off" } });
     assert.ok((await readModelManifest(modelsDir)).models.some((model) => model.id === "my-slim-x4"));
   });
 

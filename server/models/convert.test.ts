@@ -293,7 +293,9 @@ test("setup is idempotent, keeps uploaded models and repairs a changed file", as
     await writeModelManifest({ version: 1, converter: "older", models: [upload] }, dir);
 
     const lines: string[] = [];
-    const first = await setupModels({ dir, log: (line) => lines.push(line) });
+    // int8 variants are their own test's (int8.test.ts): a scratch folder would quantize every model again.
+    const env = { ...process.env, TUDSR_INT8: "off" };
+    const first = await setupModels({ dir, env, log: (line) => lines.push(line) });
     const planned = plannedBuiltinModels().models;
     assert.deepEqual(first.models.map((entry) => entry.id), [...planned.map((model) => model.id), "my-upload"]);
     assert.equal(lines.filter((line) => line.includes("converted")).length, planned.length);
@@ -301,7 +303,7 @@ test("setup is idempotent, keeps uploaded models and repairs a changed file", as
 
     lines.length = 0;
     await appendFile(modelFilePath(entryFor("esrgan-slim-x4"), dir), "x");
-    const second = await setupModels({ dir, log: (line) => lines.push(line) });
+    const second = await setupModels({ dir, env, log: (line) => lines.push(line) });
     assert.deepEqual(
       lines.filter((line) => line.includes("converted")).map((line) => line.split(" ")[0]),
       ["esrgan-slim-x4"],
