@@ -10,6 +10,7 @@
 // residual scaling x0.2, written as a 1x1 depthwise conv or a Mul) are folded into that conv first.
 import onnxProto from "onnx-proto";
 import * as ort from "onnxruntime-node";
+import { halfToFloat } from "./onnx-builder";
 
 const { onnx } = onnxProto;
 type ModelProto = onnxProto.onnx.IModelProto;
@@ -71,19 +72,10 @@ function tensorValues(tensor: TensorProto): Float32Array {
   if (tensor.dataType === DataType.FLOAT16) {
     const raw = tensor.rawData!;
     const bits = new Uint16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-    return Float32Array.from(bits, halfBitsToFloat);
+    return Float32Array.from(bits, halfToFloat);
   }
   if (count === 0) return new Float32Array(0);
   throw new QuantizationError(`constant ${tensor.name} has data type ${tensor.dataType}, not float`);
-}
-
-function halfBitsToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
 }
 
 function rawTensor(name: string, dims: number[], dataType: number, values: Float32Array | Int8Array | Uint8Array | Int32Array): TensorProto {
