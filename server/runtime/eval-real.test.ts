@@ -4,6 +4,7 @@
 // thick (trained on clean bicubic downscales) and bicubic on mean SSIM. PSNR is reported, not asserted: a GAN
 // model's invented detail is sharp but not pixel-exact, and PSNR punishes that more than a blur.
 // Side-by-side crops (reference | thick | x4plus | bicubic, 1:1) are written to $TMPDIR/eval-real/ to look at.
+// Also: x4-real's tiles agree with the whole-image output (no seams), and x8-twice-real reaches x8.
 import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
 import os from "node:os";
@@ -136,4 +137,17 @@ test(`eval-real-x4: x4plus beats thick and bicubic on mean SSIM by at least ${MI
     const margin = x4plus - mean(other, "ssim");
     assert.ok(margin >= MIN_SSIM_MARGIN, `mean SSIM x4plus ${x4plus.toFixed(4)} vs ${other} ${mean(other, "ssim").toFixed(4)}: margin ${margin.toFixed(4)} < ${MIN_SSIM_MARGIN}`);
   }
+});
+
+test("x8-twice-real reaches x8 on a real photo: x4plus restores, then the clean x2 stage", async () => {
+  const input = await sharp(photoPath("rocket.jpg")).extract({ left: 400, top: 120, width: 48, height: 48 }).png().toBuffer();
+  const result = await runPipeline(findTemplate("x8-twice-real")!.graph, { inference: new InferenceService(), inputs: { input } });
+  assert.deepEqual([result.outputs[0].width, result.outputs[0].height], [384, 384]);
+  assert.deepEqual(
+    result.nodes.filter((node) => node.type === "generate").map((node) => node.id),
+    ["generate1", "generate2"],
+  );
+  const decoded = await decodeImage(result.outputs[0].bytes);
+  const mean = decoded.image.data.reduce((sum, v) => sum + v, 0) / decoded.image.data.length;
+  assert.ok(mean > 0.05 && mean < 0.95, `output is an image, not a flat field (mean ${mean})`);
 });
