@@ -25,9 +25,11 @@ async function photo(size: number, left: number, top: number): Promise<ort.Tenso
   return new ort.Tensor("float32", values, [1, 3, size, size]);
 }
 
-// What the process holds before the model (Node, ONNX Runtime, sharp) is not the model's.
-const processBytes = process.resourceUsage().maxRSS * 1024;
-const peakBytes = () => process.resourceUsage().maxRSS * 1024 - processBytes;
+// What the process holds before the model (Node, ONNX Runtime, sharp) is not the model's. Resident memory now,
+// not the high-water mark: start-up (compiling this file) may have peaked above what a small model ever takes.
+// ONNX Runtime's arena keeps what a run allocated, so the resident size after a run is that run's peak.
+const processBytes = process.memoryUsage.rss();
+const peakBytes = () => process.memoryUsage.rss() - processBytes;
 
 const session = await ort.InferenceSession.create(request.file, {
   intraOpNumThreads: request.threads,

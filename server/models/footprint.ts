@@ -31,7 +31,7 @@ export interface MeasureRequest {
 
 const MEASUREMENTS_FILE = "measurements.json";
 /** Bumped when what is measured changes, so older measurements are not read as new ones. */
-const MEASUREMENT_VERSION = "m2";
+const MEASUREMENT_VERSION = "m3";
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), "footprint-child.ts");
 
 /** The tile sizes a measurement runs: small enough to be quick, far enough apart to fit a line. */
