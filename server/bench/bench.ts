@@ -6,9 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import sharp from "sharp";
 import { wholeImageGraph } from "../../fixtures/graphs";
-import { photoPath } from "../../fixtures/photos";
+import { centreCrop } from "../../fixtures/photos";
 import type { Graph } from "../../nodes/graph/schema";
 import { builtInTemplates } from "../../nodes/templates/index";
 import { decodeImage } from "../images/codec";
@@ -41,14 +40,6 @@ interface CaseResult {
   peakRssMb: number;
   outputMp: number;
   mpPerSecond: number;
-}
-
-async function centreCrop(photo: string, size: number): Promise<Buffer> {
-  const meta = await sharp(photoPath(photo)).metadata();
-  return sharp(photoPath(photo))
-    .extract({ left: Math.floor((meta.width! - size) / 2), top: Math.floor((meta.height! - size) / 2), width: size, height: size })
-    .png()
-    .toBuffer();
 }
 
 function withTileSize(graph: Graph, tileSize: number | undefined): Graph {

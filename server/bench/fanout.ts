@@ -5,8 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import sharp from "sharp";
-import { photoPath } from "../../fixtures/photos";
+import { centreCrop } from "../../fixtures/photos";
 import type { ParamOverride } from "../../nodes/graph/overrides";
 import { readArtifactContent, storeUpload } from "../db/artifacts";
 import { closeDb, getDb } from "../db/client";
@@ -30,14 +29,6 @@ const DISTRIBUTE: ParamOverride[] = [
   { nodeId: "generate1", param: "distribute", value: "auto" },
   { nodeId: "generate2", param: "distribute", value: "auto" },
 ];
-
-async function centreCrop(photo: string, size: number): Promise<Buffer> {
-  const meta = await sharp(photoPath(photo)).metadata();
-  return sharp(photoPath(photo))
-    .extract({ left: Math.floor((meta.width! - size) / 2), top: Math.floor((meta.height! - size) / 2), width: size, height: size })
-    .png()
-    .toBuffer();
-}
 
 export async function fanOutBench(log: (line: string) => void = console.log): Promise<FanOutResult> {
   const missing = redisMissing();
