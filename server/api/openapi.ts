@@ -8,7 +8,7 @@ import { modelFilterSchema } from "../db/model-filter";
 import { RUN_STATUSES } from "../db/runs";
 import { modelUploadFields } from "./routers/models";
 import { allowProblemsInput } from "./routers/pipelines";
-import { startRunInput } from "./routers/runs";
+import { rerunInput, startRunInput } from "./routers/runs";
 
 function schemaOf(schema: z.ZodType): Record<string, unknown> {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
@@ -130,6 +130,15 @@ export function openApiDocument(): Record<string, unknown> {
       },
       "/api/v1/runs/{id}/requeue": {
         post: { summary: "Run an interrupted, failed or canceled run again, as a new run", parameters: idParam("run id"), responses: { ...ok("The new queued run", ref("Run"), "201"), ...errors(400, 401, 404) } },
+      },
+      "/api/v1/runs/{id}/rerun": {
+        post: {
+          summary:
+            "Re-run a run exactly (its stamp's graph, the same inputs, precisions and providers), as a new run. The executor compares the stamp of its machine with the recorded one before running; unless `force`, a difference fails the new run with `error` listing what changed (e.g. `model esrgan-thick-x4 (node generate): sha256 3f2a… was 9c41…`); with `force` it runs and `stamp.rerun.differences` lists them",
+          parameters: idParam("run id"),
+          requestBody: { required: false, content: { "application/json": { schema: schemaOf(rerunInput.omit({ id: true })) } } },
+          responses: { ...ok("The new queued run", ref("Run"), "201"), ...errors(400, 401, 404) },
+        },
       },
       "/api/v1/workers": {
         get: {
@@ -254,9 +263,54 @@ export function openApiDocument(): Record<string, unknown> {
             totalMs: { type: ["number", "null"] },
             metrics: { type: "array", items: { type: "object" } },
             outputs: { type: "array", items: ref("Artifact") },
+            requeuedFrom: { type: ["string", "null"], description: "the run this one re-queued" },
+            rerun: { type: ["object", "null"], properties: { of: { type: "string" }, force: { type: "boolean" } }, description: "the run this one re-runs exactly" },
+            stamp: { oneOf: [ref("Stamp"), { type: "null" }], description: "what made its bytes, recorded by the executor that ran it; null while queued and for runs from before stamps" },
             createdAt: { type: "string", format: "date-time" },
             startedAt: { type: ["string", "null"], format: "date-time" },
             finishedAt: { type: ["string", "null"], format: "date-time" },
+          },
+        },
+        Stamp: {
+          type: "object",
+          description: "A run's reproducibility stamp",
+          properties: {
+            version: { type: "integer" },
+            graph: { type: "object", properties: { sha256: { type: "string" }, canonical: { type: "string", description: "the graph as JSON with sorted keys and no spaces" } } },
+            inputs: { type: "object", additionalProperties: { type: "string" }, description: "input name -> sha256 of its bytes" },
+            models: {
+              type: "array",
+              items: {
+                type: "object",
+                properties: {
+                  nodeId: { type: "string" },
+                  model: { type: "string" },
+                  precisionAsked: { type: "string", enum: ["auto", "fp32", "int8"] },
+                  precision: { type: ["string", "null"], enum: ["fp32", "int8", null] },
+                  file: { type: ["string", "null"] },
+                  sha256: { type: ["string", "null"], description: "of the model file as it was when the run started" },
+                  provider: { type: "string", description: "the provider asked for" },
+                  providerUsed: { type: ["string", "null"], description: "the provider its session ran on (after a CPU fallback)" },
+                  problem: { type: "string" },
+                },
+              },
+            },
+            seeds: { type: "object", additionalProperties: { type: "integer" }, description: "node id -> seed" },
+            tiles: { type: "array", items: { type: "object", description: "a chunk node's tiles: nodeId, iteration?, tileWidth, tileHeight, overlap, cols, rows" } },
+            runtime: {
+              type: "object",
+              properties: {
+                onnxruntime: { type: "string" },
+                sharp: { type: "string" },
+                vips: { type: "string" },
+                node: { type: "string" },
+                threads: { type: "integer", description: "ONNX Runtime intra-op threads" },
+                arch: { type: "string" },
+                cpu: { type: "string" },
+                cpuFeatures: { type: "array", items: { type: "string" }, description: "the CPU features that select ONNX Runtime's kernels" },
+              },
+            },
+            rerun: { type: "object", properties: { of: { type: "string" }, forced: { type: "boolean" }, differences: { type: "array", items: { type: "string" } } } },
           },
         },
         Error: {

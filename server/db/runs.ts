@@ -8,6 +8,7 @@ import { applyOverrides, OverrideError, type ParamOverride } from "../../nodes/g
 import type { Graph } from "../../nodes/graph/schema";
 import { checkGraph } from "../../nodes/graph/validate";
 import { nodeRegistry } from "../../nodes/index";
+import type { RunStamp } from "../runs/stamp";
 import type { OutputFile } from "../storage/artifacts";
 import { type ArtifactInfo, toArtifactInfo } from "./artifacts";
 import { getDb } from "./client";
@@ -69,6 +70,10 @@ export interface RunDetail extends RunSummary {
   overrides: ParamOverride[];
   /** The run this one re-queued, if any. */
   requeuedFrom: string | null;
+  /** The run this one re-runs exactly (runs.rerun), and whether it runs even where the stamp differs now. */
+  rerun: { of: string; force: boolean } | null;
+  /** What made its bytes, recorded by the executor that ran it (null while queued, and for older runs). */
+  stamp: RunStamp | null;
   /** Per-node timings (also of the nodes that finished before a failure or a cancel). */
   nodes: NodeTiming[];
   /** Engine time of a succeeded run. */
@@ -82,13 +87,17 @@ export interface ClaimedRun {
   id: string;
   graph: Graph;
   inputs: Record<string, string>;
+  /** A re-run exactly: the executor compares its stamp with this run's before it runs. */
+  rerun?: { of: string; force: boolean };
 }
 
-/** The `inputs` column: input artifacts, the overrides that were applied, and the run re-queued. */
+/** The `inputs` column: input artifacts, the overrides that were applied, and the run re-queued or re-run. */
 interface StoredInputs {
   artifacts: Record<string, string>;
   overrides: ParamOverride[];
   requeuedFrom?: string;
+  rerunOf?: string;
+  rerunForce?: boolean;
 }
 
 interface StoredTimings {
@@ -115,6 +124,7 @@ interface RunRow {
   startedAt: Date | null;
   finishedAt: Date | null;
   worker: string | null;
+  stamp: string | null;
   pipelineVersion: { pipelineId: string; number: number; pipeline: { name: string } } | null;
   template: { slug: string } | null;
 }
@@ -138,7 +148,17 @@ function toSummary(row: RunRow): RunSummary {
 
 function parseInputs(text: string): StoredInputs {
   const parsed = JSON.parse(text) as Partial<StoredInputs>;
-  return { artifacts: parsed.artifacts ?? {}, overrides: parsed.overrides ?? [], requeuedFrom: parsed.requeuedFrom };
+  return { ...parsed, artifacts: parsed.artifacts ?? {}, overrides: parsed.overrides ?? [] };
+}
+
+function rerunOf(inputs: StoredInputs): ClaimedRun["rerun"] {
+  return inputs.rerunOf ? { of: inputs.rerunOf, force: inputs.rerunForce === true } : undefined;
+}
+
+function claimed(id: string, row: { graph: string; inputs: string }): ClaimedRun {
+  const inputs = parseInputs(row.inputs);
+  const rerun = rerunOf(inputs);
+  return { id, graph: JSON.parse(row.graph) as Graph, inputs: inputs.artifacts, ...(rerun ? { rerun } : {}) };
 }
 
 function runNotFound(id: string): NotFoundError {
@@ -261,6 +281,8 @@ export async function getRun(id: string): Promise<RunDetail> {
     inputs: inputs.artifacts,
     overrides: inputs.overrides,
     requeuedFrom: inputs.requeuedFrom ?? null,
+    rerun: rerunOf(inputs) ?? null,
+    stamp: row.stamp === null ? null : (JSON.parse(row.stamp) as RunStamp),
     nodes: timings.nodes ?? [],
     totalMs: timings.totalMs ?? null,
     metrics: Array.isArray(metrics) ? (metrics as MetricRecord[]) : [],
@@ -329,8 +351,7 @@ export async function claimNextRun(worker?: string): Promise<ClaimedRun | null> 
     });
     // Another worker took it (or it was canceled) between the read and the update: try the next one.
     if (count === 0) continue;
-    const row = await db.run.findUniqueOrThrow({ where: { id: next.id }, select: { graph: true, inputs: true } });
-    return { id: next.id, graph: JSON.parse(row.graph) as Graph, inputs: parseInputs(row.inputs).artifacts };
+    return claimed(next.id, await db.run.findUniqueOrThrow({ where: { id: next.id }, select: { graph: true, inputs: true } }));
   }
 }
 
@@ -347,8 +368,7 @@ export async function claimRunForJob(id: string, owner: string, worker: string):
     data: { status: "running", startedAt: new Date(), owner, worker },
   });
   if (count === 0) return null;
-  const row = await db.run.findUniqueOrThrow({ where: { id }, select: { graph: true, inputs: true } });
-  return { id, graph: JSON.parse(row.graph) as Graph, inputs: parseInputs(row.inputs).artifacts };
+  return claimed(id, await db.run.findUniqueOrThrow({ where: { id }, select: { graph: true, inputs: true } }));
 }
 
 /** A worker shutting down hands its run back (running -> queued) if it still owns it; true when it did. */
@@ -378,10 +398,11 @@ export async function runIdsWithStatus(status: RunStatus): Promise<string[]> {
   return rows.map((row) => row.id);
 }
 
-export type RunOutcome =
+export type RunOutcome = (
   | { status: "succeeded"; outputs: OutputFile[]; nodes: NodeTiming[]; totalMs: number; metrics: MetricRecord[] }
   | { status: "failed"; error: string; errorNodeId?: string; nodes: NodeTiming[] }
-  | { status: "canceled" | "interrupted"; nodes: NodeTiming[]; error?: string };
+  | { status: "canceled" | "interrupted"; nodes: NodeTiming[]; error?: string }
+) & { stamp?: RunStamp };
 
 /**
  * Records how a running run ended, with its output artifacts, in one transaction. Returns false, changing
@@ -400,6 +421,7 @@ export async function finishRun(id: string, outcome: RunOutcome, owner?: string)
     ...(outcome.status === "succeeded" ? { metrics: JSON.stringify(outcome.metrics) } : {}),
     ...(outcome.status !== "succeeded" && outcome.error !== undefined ? { error: outcome.error } : {}),
     ...(outcome.status === "failed" ? { errorNodeId: outcome.errorNodeId ?? null } : {}),
+    ...(outcome.stamp ? { stamp: JSON.stringify(outcome.stamp) } : {}),
   };
   return db.$transaction(async (tx) => {
     const { count } = await tx.run.updateMany({ where: { id, status: { in: allowed }, ...(owner !== undefined ? { owner } : {}) }, data });
@@ -474,6 +496,44 @@ export async function requeueRun(id: string, trigger?: RunTrigger): Promise<RunD
       graph: old.graph,
       inputs: JSON.stringify({ artifacts: inputs.artifacts, overrides: inputs.overrides, requeuedFrom: id } satisfies StoredInputs),
       trigger: trigger ?? old.trigger,
+      pipelineVersionId: old.pipelineVersionId,
+      templateId: old.templateId,
+    },
+  });
+  return getRun(row.id);
+}
+
+/** The recorded stamp of a run; NotFoundError for an unknown id, BadInputError for a run without one. */
+export async function getRunStamp(id: string): Promise<RunStamp> {
+  const db = await getDb();
+  const row = await db.run.findUnique({ where: { id }, select: { stamp: true, status: true } });
+  if (!row) throw runNotFound(id);
+  if (row.stamp === null) {
+    throw new BadInputError(
+      FINAL_STATUSES.includes(row.status)
+        ? `run "${id}" has no reproducibility stamp (it ran before stamps were recorded, or stopped before it started); use Re-run instead`
+        : `run "${id}" is ${row.status}: its stamp is recorded when it ends`,
+    );
+  }
+  return JSON.parse(row.stamp) as RunStamp;
+}
+
+/**
+ * Re-runs a run exactly, as a NEW queued run: the graph recorded in its stamp (canonical JSON), the same input
+ * artifacts, pipeline version and template. The executor that takes it compares the stamp of its machine with
+ * the recorded one before running and, unless `force`, fails it listing what changed (see server/runs/worker.ts).
+ */
+export async function rerunRun(id: string, options: { force?: boolean; trigger?: RunTrigger } = {}): Promise<RunDetail> {
+  const stamp = await getRunStamp(id);
+  const db = await getDb();
+  const old = await db.run.findUniqueOrThrow({ where: { id } });
+  const inputs = parseInputs(old.inputs);
+  const stored: StoredInputs = { artifacts: inputs.artifacts, overrides: inputs.overrides, rerunOf: id, ...(options.force ? { rerunForce: true } : {}) };
+  const row = await db.run.create({
+    data: {
+      graph: JSON.stringify(checkGraph(JSON.parse(stamp.graph.canonical), nodeRegistry)),
+      inputs: JSON.stringify(stored),
+      trigger: options.trigger ?? old.trigger,
       pipelineVersionId: old.pipelineVersionId,
       templateId: old.templateId,
     },

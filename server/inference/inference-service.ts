@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -41,6 +43,33 @@ export function modelFile(entry: ModelManifestEntry, precision: Precision): stri
 }
 export class ProviderUnavailableError extends Error {}
 
+/** The onnxruntime-node package's version (its native library has the same one). */
+export function onnxRuntimeVersion(): string {
+  return ort.env.versions.node ?? ort.env.versions.common;
+}
+
+// sha256 of model files, per file version: a run's stamp names every model file it ran, and hashing a large
+// model on every run would cost more than a small run does.
+const fileHashes = new Map<string, Promise<string>>();
+
+async function fileSha256(file: string): Promise<string> {
+  const info = await stat(file);
+  const key = `${file}\u0000${info.ino}\u0000${info.size}\u0000${info.mtimeMs}`;
+  let hash = fileHashes.get(key);
+  if (!hash) {
+    hash = new Promise<string>((resolve, reject) => {
+      const digest = createHash("sha256");
+      createReadStream(file)
+        .on("data", (chunk) => digest.update(chunk))
+        .on("error", reject)
+        .on("end", () => resolve(digest.digest("hex")));
+    });
+    fileHashes.set(key, hash);
+    hash.catch(() => fileHashes.delete(key));
+  }
+  return hash;
+}
+
 /** Sum of pure session.run time, read by the benchmark to tell engine overhead from inference. */
 export interface InferenceStats {
   runs: number;
@@ -54,6 +83,8 @@ export interface InferenceStats {
 export class InferenceService {
   readonly stats: InferenceStats = { runs: 0, ms: 0 };
   private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
+  /** The provider each session (same keys) really runs on, after a CPU fallback. */
+  private readonly providers = new Map<string, ExecutionProvider>();
   private manifest?: Promise<Map<string, ModelManifestEntry>>;
   private manifestStamp?: string;
 
@@ -61,6 +92,24 @@ export class InferenceService {
     private readonly dir = modelsDir(),
     private readonly threads = os.availableParallelism(),
   ) {}
+
+  /** ONNX Runtime threads of every session (a run's stamp records them). */
+  get intraOpThreads(): number {
+    return this.threads;
+  }
+
+  /** The file a model runs at a precision, and that file's sha256 as it is on disk now. */
+  async modelFileStamp(modelId: string, precision: Precision): Promise<{ file: string; sha256: string }> {
+    const entry = (await this.entries()).get(modelId);
+    if (!entry) throw new UnknownModelError(`unknown model "${modelId}"`);
+    const file = modelFile(entry, precision);
+    return { file, sha256: await fileSha256(path.join(this.dir, file)) };
+  }
+
+  /** The provider this model's session at this precision really ran on; undefined when none was made. */
+  providerUsed(modelId: string, provider: ExecutionProvider, precision: Precision): ExecutionProvider | undefined {
+    return this.providers.get(sessionKey(modelId, provider, precision));
+  }
 
   async models(): Promise<ModelManifestEntry[]> {
     return [...(await this.entries()).values()];
@@ -127,30 +176,38 @@ export class InferenceService {
     for (const [id, entry] of before ?? []) {
       if (after?.get(id)?.sha256 === entry.sha256) continue;
       // Dropped, not released: a run may still be using it.
-      for (const key of [...this.sessions.keys()]) if (key.startsWith(`${id}\u0000`)) this.sessions.delete(key);
+      for (const key of [...this.sessions.keys()]) {
+        if (key.startsWith(`${id}\u0000`)) {
+          this.sessions.delete(key);
+          this.providers.delete(key);
+        }
+      }
     }
   }
 
   private session(entry: ModelManifestEntry, options: InferenceOptions): Promise<ort.InferenceSession> {
-    const key = `${entry.id}\u0000${options.provider}\u0000${options.precision ?? "fp32"}`;
+    const key = sessionKey(entry.id, options.provider, options.precision ?? "fp32");
     let session = this.sessions.get(key);
     if (!session) {
-      session = this.createSession(entry, options);
+      session = this.createSession(entry, options, (provider) => this.providers.set(key, provider));
       this.sessions.set(key, session);
       session.catch(() => this.sessions.delete(key));
     }
     return session;
   }
 
-  private async createSession(entry: ModelManifestEntry, options: InferenceOptions): Promise<ort.InferenceSession> {
+  private async createSession(entry: ModelManifestEntry, options: InferenceOptions, created: (provider: ExecutionProvider) => void): Promise<ort.InferenceSession> {
     const file = path.join(this.dir, modelFile(entry, options.precision ?? "fp32"));
-    const create = (provider: ExecutionProvider) =>
-      ort.InferenceSession.create(file, {
+    const create = async (provider: ExecutionProvider) => {
+      const session = await ort.InferenceSession.create(file, {
         executionProviders: [provider],
         intraOpNumThreads: this.threads,
         interOpNumThreads: 1,
         graphOptimizationLevel: "all",
       });
+      created(provider);
+      return session;
+    };
     if (options.provider === "cpu") return create("cpu");
     try {
       return await create(options.provider);
@@ -161,4 +218,8 @@ export class InferenceService {
       return create("cpu");
     }
   }
+}
+
+function sessionKey(modelId: string, provider: ExecutionProvider, precision: Precision): string {
+  return `${modelId}\u0000${provider}\u0000${precision}`;
 }

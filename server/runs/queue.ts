@@ -5,7 +5,7 @@
 // transport go directly to an executor, and the first two have a database fallback (the worker polls for
 // queued runs and for cancels). Distributed (TUDSR_REDIS_URL): each run row also becomes a BullMQ job that
 // `tudsr worker` processes on any machine take (server/runs/bullmq/).
-import { createRun, markCanceled, markInterrupted, type NewRun, requeueRun, type RunDetail, type RunTrigger } from "../db/runs";
+import { createRun, markCanceled, markInterrupted, type NewRun, requeueRun, rerunRun, type RunDetail, type RunTrigger } from "../db/runs";
 import { publishRunEvent, type RunListener, subscribeRun } from "./events";
 
 /**
@@ -124,6 +124,13 @@ export async function submitRun(run: NewRun, queue: RunQueue = runQueue): Promis
 /** Re-queues an interrupted, failed or canceled run as a new run (see requeueRun) and enqueues it. */
 export async function requeue(runId: string, trigger?: RunTrigger, queue: RunQueue = runQueue): Promise<RunDetail> {
   const created = await requeueRun(runId, trigger);
+  await queue.enqueue(created.id);
+  return created;
+}
+
+/** Re-runs a run exactly as a new run (see rerunRun: its executor checks the stamp first) and enqueues it. */
+export async function rerun(runId: string, options: { force?: boolean; trigger?: RunTrigger }, queue: RunQueue = runQueue): Promise<RunDetail> {
+  const created = await rerunRun(runId, options);
   await queue.enqueue(created.id);
   return created;
 }

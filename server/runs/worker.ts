@@ -8,7 +8,7 @@ import type { Graph } from "../../nodes/graph/schema";
 import { formatProblem, GraphValidationError } from "../../nodes/graph/validate";
 import { readArtifact, readArtifactContent } from "../db/artifacts";
 import { getDb } from "../db/client";
-import { type ClaimedRun, claimNextRun, finishRun, getRun, handBackRun, type RunOutcome, runStatuses } from "../db/runs";
+import { type ClaimedRun, claimNextRun, finishRun, getRun, getRunStamp, handBackRun, type RunOutcome, runStatuses } from "../db/runs";
 import { InferenceService } from "../inference/inference-service";
 import { runPipeline } from "../runtime/run-pipeline";
 import { type OutputFile, removeRunOutputFiles, uploadLimits, writeOutputFile } from "../storage/artifacts";
@@ -17,6 +17,8 @@ import { publishRunEvent } from "./events";
 import { startExecutorProcess } from "./executor-process";
 import { type ExecutorNodeCache, executorNodeCache } from "./node-cache";
 import { RunPreviews } from "./previews";
+import { type RunStamp, RunStamper } from "./stamp";
+import { stampDifferences } from "./stamp-diff";
 import { workerName } from "./bullmq/config";
 import { ABORT_CANCEL, ABORT_HANDBACK, ABORT_SHUTDOWN, recoverRuns, registerExecutor } from "./queue";
 
@@ -89,6 +91,8 @@ export function createRunExecutor(options: RunExecutorOptions = {}): RunExecutor
     const timings = new TimingsFromEvents(run.graph);
     const previews = new RunPreviews(run.graph, (nodeId, preview) => publishRunEvent({ type: "node-preview", runId: run.id, nodeId, ...preview }));
     let outcome: RunOutcome;
+    let stamper: RunStamper | undefined;
+    let rerun: RerunCheck | undefined;
     const outputs: OutputFile[] = [];
     // Outputs of a distributed run go under its claim, so a stale worker never touches another attempt's files.
     const attempt = claim?.owner;
@@ -99,17 +103,26 @@ export function createRunExecutor(options: RunExecutorOptions = {}): RunExecutor
       for (const [name, artifactId] of Object.entries(run.inputs)) {
         inputs[name] = local ? (await readArtifact(artifactId)).file : (await readArtifactContent(artifactId)).bytes;
       }
+      stamper = await RunStamper.start(run.graph, inputs, inference);
+      if (run.rerun) {
+        rerun = await checkRerun(run.rerun, stamper.current);
+        if (rerun.refused) throw new RerunMismatchError(`not an exact re-run of ${rerun.of}, the stamp differs: ${rerun.before.join("; ")} (re-run it with force to run it anyway)`);
+      }
       const result = await runPipeline(run.graph, {
         inference,
         inputs,
         signal,
         maxPixels,
-        cache: await nodeCache?.forRun(),
+        // A re-run exactly executes every node: served from the cache, it would prove nothing.
+        cache: run.rerun ? undefined : await nodeCache?.forRun(),
         onEvent: (event) => {
           timings.add(event);
           publishRunEvent({ ...event, runId: run.id });
         },
-        onOutputs: previews.onOutputs,
+        onOutputs: (nodeId, values, iteration) => {
+          previews.onOutputs(nodeId, values, iteration);
+          stamper!.onOutputs(nodeId, values, iteration);
+        },
         fanOutTiles: claim && options.fanOutTiles ? options.fanOutTiles(run.id, claim.owner) : undefined,
       });
       if (signal.aborted) throw new CanceledError();
@@ -118,6 +131,7 @@ export function createRunExecutor(options: RunExecutorOptions = {}): RunExecutor
     } catch (error) {
       outcome = failure(error, signal, timings.list());
     }
+    if (stamper) outcome.stamp = finishStamp(stamper, rerun);
     if (claim && signal.aborted && signal.reason === ABORT_HANDBACK) {
       // The worker is shutting down: the run goes back to the queue (for another worker) instead of ending.
       if (outputs.length > 0) await removeRunOutputFiles(run.id, attempt);
@@ -159,6 +173,35 @@ export function createRunExecutor(options: RunExecutorOptions = {}): RunExecutor
   }
 
   return { execute };
+}
+
+/** A re-run exactly: the stamp it repeats, and what differs from it before the engine runs. */
+interface RerunCheck {
+  of: string;
+  force: boolean;
+  recorded: RunStamp;
+  before: string[];
+  /**
+   * Unless forced, a difference fails the run before anything runs: "exactly" is the promise, and other model
+   * bytes or kernels would break it silently.
+   */
+  refused: boolean;
+}
+
+class RerunMismatchError extends Error {}
+
+/** Compares the stamp of this machine now with the recorded one. */
+async function checkRerun(rerun: { of: string; force: boolean }, now: RunStamp): Promise<RerunCheck> {
+  const recorded = await getRunStamp(rerun.of);
+  const before = stampDifferences(recorded, now, "before");
+  return { ...rerun, recorded, before, refused: before.length > 0 && !rerun.force };
+}
+
+/** The run's whole stamp; a re-run's also says what differed from the one it repeats (after a run: also tiles and providers). */
+function finishStamp(stamper: RunStamper, rerun: RerunCheck | undefined): RunStamp {
+  if (!rerun) return stamper.finish();
+  const differences = rerun.refused ? rerun.before : stampDifferences(rerun.recorded, stamper.finish(), "after");
+  return stamper.finish({ of: rerun.of, forced: rerun.force, differences });
 }
 
 /** True unless another claim is running the run now. */

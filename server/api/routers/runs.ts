@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { getRun, listRuns, RUN_STATUSES, RUN_TRIGGERS } from "../../db/runs";
 import { watchRun } from "../../runs/events";
-import { requeue, runQueue, submitRun } from "../../runs/queue";
+import { requeue, rerun, runQueue, submitRun } from "../../runs/queue";
 import { graphInput, idInput } from "../graph-input";
 import { apiProcedure, createTRPCRouter, triggerOf } from "../trpc";
 
@@ -44,6 +44,11 @@ export const listRunsInput = z
   })
   .optional();
 
+export const rerunInput = z.object({
+  id: idInput,
+  force: z.boolean().default(false).describe("Run even where the stamp of the executing machine differs from the recorded one (the differences are recorded)"),
+});
+
 export const runsRouter = createTRPCRouter({
   /** Queues a run; it executes when a worker takes it. Follow it with `get` or the `events` subscription. */
   start: apiProcedure.input(startRunInput).mutation(({ input, ctx }) =>
@@ -69,6 +74,15 @@ export const runsRouter = createTRPCRouter({
   requeue: apiProcedure
     .input(z.object({ id: idInput }))
     .mutation(({ input, ctx }) => requeue(input.id, triggerOf(ctx.caller))),
+
+  /**
+   * Re-runs a run exactly (its stamp's graph, the same inputs, precisions and providers), as a new run. Its
+   * executor compares the stamp of its machine with the recorded one first; unless `force`, any difference
+   * fails the new run with the list of what changed.
+   */
+  rerun: apiProcedure
+    .input(rerunInput)
+    .mutation(({ input, ctx }) => rerun(input.id, { force: input.force, trigger: triggerOf(ctx.caller) })),
 
   get: apiProcedure.input(z.object({ id: idInput })).query(({ input }) => getRun(input.id)),
 
