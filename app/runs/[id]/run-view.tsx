@@ -18,6 +18,7 @@ import { MetricsTable } from "../metrics";
 import { mainFirst, runDurationMs, runLabel, triggerLabel, useNow } from "../run-text";
 import { applyNodeEvent, LiveProgress, type LiveNodes } from "./live-progress";
 import styles from "./run.module.css";
+import { StampPanel } from "./stamp-panel";
 import { TimingsTable } from "./timings-table";
 
 export function RunView({ id }: { id: string }) {
@@ -143,6 +144,7 @@ export function RunView({ id }: { id: string }) {
       )}
 
       {run && <RunInputs run={run} />}
+      {run && <StampPanel run={run} />}
     </main>
   );
 }
