@@ -171,7 +171,13 @@ test("cancel stops a running run and the editor says so", async ({ page, studio 
   await page.goto("/");
   await page.getByTestId("template-card-x4-chunked").getByTestId("use-template").click();
   await expect(page).toHaveURL(/\/pipelines\/(?!new$)[^/]+$/);
-  // 384x384 in 128 px tiles: 16 tiles of the thick model, far longer than the cancel takes.
+  // 384x384 in 128 px tiles (the template's auto tiles would take it whole): 16 tiles of the thick model, far
+  // longer than the cancel takes.
+  await nodeOnCanvas(page, "chunk").click();
+  for (const [param, value] of [["tileSize", "128"], ["overlap", "16"]]) {
+    await page.getByTestId(`param-${param}`).fill(value);
+    await page.getByTestId(`param-${param}`).press("Enter");
+  }
   const photo = await studio.cropPhoto("astronaut.png", { left: 64, top: 0, width: 384, height: 384 });
   await chooseInput(page, photo, "astronaut");
   await page.getByTestId("run").click();

@@ -50,8 +50,8 @@ test("x4-real from the template gallery runs a 512x512 photo to a 2048x2048 outp
   await page.getByTestId("input-file-input").setInputFiles(photo);
   await expect(page.getByTestId("input-picker-input")).toContainText("grace_hopper");
   await page.getByTestId("run").click();
-  // 512x512 in 272 px tiles overlapping 32 px: 2x2 tiles.
-  await expect(page.getByTestId("node-status-generate")).toContainText(/running \d+\/4/, { timeout: 2 * 60_000 });
+  // Auto tiles: as many as this machine's memory budget needs for x4plus (one when 512x512 fits whole).
+  await expect(page.getByTestId("node-status-generate")).toContainText(/running \d+\/\d+/, { timeout: 2 * 60_000 });
   await page.screenshot({ path: testInfo.outputPath("editor-mid-run.png") });
   await expect(page.getByTestId("run-bar")).toHaveAttribute("data-status", "succeeded", { timeout: 8 * 60_000 });
   await expect(page.getByTestId("run-bar")).toContainText("2048×2048");

@@ -6,6 +6,7 @@ import { useQuery } from "@tanstack/react-query";
 import { type KeyboardEvent, type ReactNode, useEffect, useId, useRef, useState } from "react";
 import type { AnyNodeDefinition } from "../../nodes/graph/define-node";
 import { groupModelsByFit, modelFit } from "../ui/model-fit";
+import { int8Tag, precisionSummary } from "../ui/precision";
 import { useTRPC } from "../ui/trpc";
 import {
   type BooleanField,
@@ -454,6 +455,7 @@ function ModelFieldView({ field, binding, idPrefix }: FieldProps<TextField>) {
             {group.models.map((model) => (
               <option key={model.id} value={model.id} title={`${model.id}: ${modelFit(model).description}`}>
                 {model.title} · x{model.scale} · {model.speedClass}
+                {int8Tag(model.int8) ? ` · ${int8Tag(model.int8)}` : ""}
                 {model.builtIn ? "" : " · uploaded"}
               </option>
             ))}
@@ -463,6 +465,11 @@ function ModelFieldView({ field, binding, idPrefix }: FieldProps<TextField>) {
       {fit?.label && (
         <span className={styles.fit} title={fit.description} data-testid={`${testIdOf(field)}-fit`}>
           {fit.label}
+        </span>
+      )}
+      {chosen && (
+        <span className={styles.fit} title={precisionSummary(chosen.int8)} data-testid={`${testIdOf(field)}-precision`}>
+          {int8Tag(chosen.int8) ?? "fp32 only"}
         </span>
       )}
     </FieldRow>

@@ -21,6 +21,7 @@ import { ConfirmButton } from "../ui/confirm-button";
 import { errorData, errorMessage } from "../ui/errors";
 import { formatBytes } from "../ui/format";
 import { RelativeTime } from "../ui/relative-time";
+import { int8Tag, precisionSummary } from "../ui/precision";
 import { useToast } from "../ui/toast";
 import { useTRPC } from "../ui/trpc";
 import styles from "./models.module.css";
@@ -65,6 +66,30 @@ function filterQuery(filter: ModelFilter): string {
   return text ? `?${text}` : "";
 }
 
+/** Which execution providers the generate node's `provider` setting can use on this server. */
+function ExecutionProviders() {
+  const trpc = useTRPC();
+  const providers = useQuery(trpc.models.providers.queryOptions());
+  if (!providers.data) return null;
+  return (
+    <div className={`row small ${styles.providers}`} data-testid="execution-providers">
+      <span className="muted">Execution providers here:</span>
+      {providers.data.map((provider) => (
+        <span
+          key={provider.name}
+          className={`badge ${provider.available ? styles.available : styles.unavailable}`}
+          title={provider.available ? `${provider.name} runs here` : provider.why}
+          data-provider={provider.name}
+          data-available={provider.available}
+        >
+          {provider.name} {provider.available ? "✓" : "✗"}
+        </span>
+      ))}
+      <span className="muted">(hover for why; an unavailable one falls back to CPU, or fails, as the node says)</span>
+    </div>
+  );
+}
+
 export function ModelsPage({ initialFilter = {} }: { initialFilter?: ModelFilter }) {
   const trpc = useTRPC();
   const models = useQuery(trpc.models.list.queryOptions());
@@ -88,6 +113,7 @@ export function ModelsPage({ initialFilter = {} }: { initialFilter?: ModelFilter
           ncnn .param + .bin pair).
         </span>
       </div>
+      <ExecutionProviders />
       <ModelUpload
         onAdded={(id) => {
           setAdded(id);
@@ -278,6 +304,9 @@ function ModelRow({ model, highlight }: { model: Model; highlight: boolean }) {
           {model.speedClass}
         </span>
         <div className="muted small">{formatCount(model.parameterCount)} params</div>
+        <div className={`small ${model.int8.offered ? "" : "muted"}`} title={precisionSummary(model.int8)} data-field="int8">
+          {model.int8.offered ? `${int8Tag(model.int8)} · ${model.int8.psnrDb} dB` : "fp32 only"}
+        </div>
       </td>
       <td className="mono">
         {formatRange(model.valueRange)}

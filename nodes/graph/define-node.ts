@@ -27,7 +27,9 @@ export interface ModelInfo {
   sizeMultiple: number;
   speedClass: "fast" | "balanced" | "quality";
   /** Whether an int8 variant that passed its fidelity gate exists, and if not, why. */
-  int8: { offered: true; psnrDb: number; speedup: number } | { offered: false; why: string };
+  int8:
+    | { offered: true; psnrDb: number; speedup: number; /** Median ms of one `tile` px tile, each precision, measured here. */ tile: number; fp32Ms: number; int8Ms: number }
+    | { offered: false; why: string };
 }
 
 export type Precision = "fp32" | "int8";

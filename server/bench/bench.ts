@@ -1,6 +1,8 @@
-// `npm run bench [-- --json]`: end-to-end speed and memory of the built-in pipelines on real photos.
-// Each case runs in its own child process so its peak RSS is its own; wall time is compared with the sum
-// of pure InferenceSession.run time for the same tiles (their ratio is the engine's overhead).
+// `npm run bench [-- --json] [-- --no-fanout]`: end-to-end speed and memory of the built-in pipelines on real
+// photos. Each case runs in fp32 and int8 and in fixed 128 px vs `auto` tiles, side by side in this one run,
+// each in its own child process so its peak RSS is its own. Wall time is compared with the sum of pure
+// InferenceSession.run time for the same tiles (their ratio is the engine's overhead); achieved GFLOP/s is
+// the models' counted convolution work (server/models/flops.ts) over that inference time.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -8,10 +10,16 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { wholeImageGraph } from "../../fixtures/graphs";
 import { centreCrop } from "../../fixtures/photos";
+import type { Precision, Tensor } from "../../nodes/graph/define-node";
+import type { ParamOverride } from "../../nodes/graph/overrides";
 import type { Graph } from "../../nodes/graph/schema";
+import { type ModelCost, planTiles } from "../../nodes/image/tile-plan";
 import { builtInTemplates } from "../../nodes/templates/index";
 import { decodeImage } from "../images/codec";
-import { InferenceService } from "../inference/inference-service";
+import { InferenceService, memoryBudgetBytes } from "../inference/inference-service";
+import { describeSettings } from "../inference/session-settings";
+import { flopsPerInputPixel } from "../models/flops";
+import { modelsDir, readModelManifest } from "../models/manifest";
 import { runPipeline } from "../runtime/run-pipeline";
 import { redisMissing } from "../runs/bullmq/test-services";
 import type { FanOutResult } from "./fanout";
@@ -21,101 +29,173 @@ interface CaseSpec {
   template: string;
   photo: string;
   size: number; // square crop from the photo's centre
-  tileSize?: number;
 }
 
 const CASES: CaseSpec[] = [
   { name: "x4-chunked 256->1024", template: "x4-chunked", photo: "coffee.png", size: 256 },
   { name: "x4-chunked 512->2048", template: "x4-chunked", photo: "astronaut.png", size: 512 },
   { name: "x8-twice 256->2048", template: "x8-twice", photo: "rocket.jpg", size: 256 },
-  { name: "x4-chunked 512->2048, 64px tiles", template: "x4-chunked", photo: "astronaut.png", size: 512, tileSize: 64 },
 ];
+/** The large-output case: int8 with auto tiles only (fp32 in 128 px tiles would take minutes). */
+const LARGE: CaseSpec = { name: "x8-twice 512->4096", template: "x8-twice", photo: "astronaut.png", size: 512 };
+
+interface Variant {
+  precision: Precision;
+  tiles: 128 | "auto";
+}
+const VARIANTS: Variant[] = [
+  { precision: "fp32", tiles: 128 },
+  { precision: "fp32", tiles: "auto" },
+  { precision: "int8", tiles: 128 },
+  { precision: "int8", tiles: "auto" },
+];
+const variantName = (variant: Variant) => `${variant.precision} ${variant.tiles === "auto" ? "auto" : `${variant.tiles}px`}`;
 
 interface CaseResult {
   name: string;
+  variant: string;
   wallMs: number;
   inferenceMs: number;
   overhead: number;
   tiles: number;
+  /** Pixels the models wrote per pixel of the final output (1 = one model pass, nothing computed twice). */
+  modelPixelsPerOutputPixel: number;
+  gflops: number;
+  gflopPerSecond: number;
   peakRssMb: number;
   outputMp: number;
-  mpPerSecond: number;
 }
 
-function withTileSize(graph: Graph, tileSize: number | undefined): Graph {
-  if (!tileSize) return graph;
-  const copy = structuredClone(graph);
-  for (const node of copy.nodes) if (node.type === "chunk") node.params.tileSize = tileSize;
-  return copy;
+function variantOverrides(graph: Graph, variant: Variant): ParamOverride[] {
+  const overrides: ParamOverride[] = [];
+  for (const node of graph.nodes) {
+    if (node.type === "chunk") {
+      overrides.push({ nodeId: node.id, param: "tileSize", value: variant.tiles });
+      overrides.push({ nodeId: node.id, param: "overlap", value: variant.tiles === "auto" ? "auto" : 16 });
+    }
+    if (node.type === "generate") overrides.push({ nodeId: node.id, param: "precision", value: variant.precision });
+  }
+  return overrides;
 }
 
-/** Loads each model of the graph and runs it a few times, so timing starts with warm sessions. */
-async function warmUp(graph: Graph, inference: InferenceService): Promise<void> {
-  for (const model of new Set(graph.nodes.filter((n) => n.type === "generate").map((n) => String(n.params.model)))) {
+function generateModels(graph: Graph): string[] {
+  return [...new Set(graph.nodes.filter((n) => n.type === "generate").map((n) => String(n.params.model)))];
+}
+
+/**
+ * Loads each model of the graph and runs it a few times, so timing starts with warm sessions; and has its cost
+ * measured (once per machine, kept), so the tile planner's first use is not timed.
+ */
+async function warmUp(graph: Graph, inference: InferenceService, precision: Precision): Promise<void> {
+  for (const model of generateModels(graph)) {
+    await inference.cost(model, precision, "cpu");
     const data = new Float32Array(3 * 64 * 64).fill(0.5);
-    for (let i = 0; i < 3; i++) await inference.infer(model, { data, dims: [1, 3, 64, 64] }, { provider: "cpu", onMissingProvider: "error" });
+    for (let i = 0; i < 3; i++) await inference.infer(model, { data, dims: [1, 3, 64, 64] }, { provider: "cpu", onMissingProvider: "error", precision });
   }
   inference.stats.ms = 0;
   inference.stats.runs = 0;
 }
 
-async function runCase(spec: CaseSpec): Promise<CaseResult> {
+async function runCase(spec: CaseSpec, variant: Variant, flops: Record<string, number>): Promise<CaseResult> {
   const template = builtInTemplates.find((t) => t.id === spec.template)!;
-  const graph = withTileSize(template.graph, spec.tileSize);
   const inference = new InferenceService();
   const input = await centreCrop(spec.photo, spec.size);
-  await warmUp(graph, inference);
+  await warmUp(template.graph, inference, variant.precision);
+  // Counts the pixels each model reads and writes (the engine calls infer once per tile or batch).
+  const modelInputPixels = new Map<string, number>();
+  let modelOutputPixels = 0;
+  const infer = inference.infer.bind(inference);
+  inference.infer = async (model: string, tensor: Tensor, options) => {
+    const output = await infer(model, tensor, options);
+    modelInputPixels.set(model, (modelInputPixels.get(model) ?? 0) + tensor.dims[0] * tensor.dims[2] * tensor.dims[3]);
+    modelOutputPixels += output.dims[0] * output.dims[2] * output.dims[3];
+    return output;
+  };
   let tiles = 0;
   const started = performance.now();
-  const result = await runPipeline(graph, {
+  const result = await runPipeline(template.graph, {
     inference,
     inputs: { input },
+    overrides: variantOverrides(template.graph, variant),
     onEvent: (event) => {
       if (event.type === "node-progress" && event.done === 0 && event.nodeId.startsWith("generate")) tiles += event.total;
     },
   });
   const wallMs = performance.now() - started;
   const output = result.outputs[0];
-  const outputMp = (output.width * output.height) / 1e6;
+  const outputPixels = output.width * output.height;
+  const gflops = [...modelInputPixels].reduce((sum, [model, pixels]) => sum + pixels * flops[model], 0) / 1e9;
   return {
     name: spec.name,
+    variant: variantName(variant),
     wallMs: Math.round(wallMs),
     inferenceMs: Math.round(inference.stats.ms),
     overhead: Number((wallMs / inference.stats.ms).toFixed(3)),
     tiles,
+    modelPixelsPerOutputPixel: Number((modelOutputPixels / outputPixels).toFixed(2)),
+    gflops: Math.round(gflops),
+    gflopPerSecond: Math.round(gflops / (inference.stats.ms / 1000)),
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-    outputMp: Number(outputMp.toFixed(2)),
-    mpPerSecond: Number((outputMp / (wallMs / 1000)).toFixed(3)),
+    outputMp: Number((outputPixels / 1e6).toFixed(2)),
   };
 }
 
-/** Tiled (default chunking) vs whole-image output of the same model, PSNR over 8-bit RGB. */
-async function seamPsnr(): Promise<number> {
+/** A tile memory budget that fits a quarter of a `size` px image: the planner must cut the image to keep to it. */
+async function seamTileBudget(inference: InferenceService, model: string, size: number): Promise<{ budgetBytes: number; cost: ModelCost }> {
+  const cost = await inference.cost(model, "int8", "cpu");
+  return { budgetBytes: cost.baseBytes + cost.bytesPerInputPixel * (size / 2) ** 2, cost };
+}
+
+/**
+ * Auto-tiled vs whole-image output of the same model, PSNR over 8-bit RGB. The memory budget is set so that the
+ * planner must cut this image (about 2x2 tiles, auto overlap): a budget that fits it whole would test nothing.
+ */
+async function seamPsnr(): Promise<{ psnrDb: number; plan: string }> {
+  const size = 224;
   const inference = new InferenceService();
-  const input = await centreCrop("chelsea.png", 224);
+  const { budgetBytes, cost } = await seamTileBudget(inference, "esrgan-thick-x4", size);
+  process.env.TUDSR_MEMORY_BUDGET_MB = String(budgetBytes / 2 ** 20);
+  const plan = planTiles({ width: size, height: size, costs: [cost], budgetBytes: memoryBudgetBytes() });
+  const input = await centreCrop("chelsea.png", size);
   const tiled = (await runPipeline(builtInTemplates.find((t) => t.id === "x4-chunked")!.graph, { inference, inputs: { input } })).outputs[0];
   const full = (await runPipeline(wholeImageGraph("esrgan-thick-x4"), { inference, inputs: { input } })).outputs[0];
   const [a, b] = await Promise.all([decodeImage(tiled.bytes), decodeImage(full.bytes)]);
   let sum = 0;
   for (let i = 0; i < a.image.data.length; i++) sum += ((a.image.data[i] - b.image.data[i]) * 255) ** 2;
   const mse = sum / a.image.data.length;
-  return mse === 0 ? Infinity : Number((10 * Math.log10((255 * 255) / mse)).toFixed(2));
+  return {
+    psnrDb: mse === 0 ? Infinity : Number((10 * Math.log10((255 * 255) / mse)).toFixed(2)),
+    plan: `${plan.cols}x${plan.rows} tiles of ${plan.tileSize} px, overlap ${plan.overlap}`,
+  };
+}
+
+function printCase(result: CaseResult): void {
+  console.log(
+    `${result.name.padEnd(22)} ${result.variant.padEnd(10)} wall ${String(result.wallMs).padStart(6)} ms  inference ${String(result.inferenceMs).padStart(6)} ms  ` +
+      `overhead ${result.overhead.toFixed(3)}x  tiles ${String(result.tiles).padStart(3)}  model px/output px ${result.modelPixelsPerOutputPixel.toFixed(2)}  ` +
+      `${String(result.gflopPerSecond).padStart(4)} GFLOP/s  peak RSS ${String(result.peakRssMb).padStart(5)} MB  ${result.outputMp} MP`,
+  );
+}
+
+async function childMain(caseName: string, out: string): Promise<void> {
+  if (caseName === "fanout") {
+    const { fanOutBench } = await import("./fanout");
+    writeFileSync(out, JSON.stringify(await fanOutBench(() => {})));
+    return;
+  }
+  if (caseName === "seam") {
+    writeFileSync(out, JSON.stringify(await seamPsnr()));
+    return;
+  }
+  const { spec, variant, flops } = JSON.parse(caseName) as { spec: CaseSpec; variant: Variant; flops: Record<string, number> };
+  writeFileSync(out, JSON.stringify(await runCase(spec, variant, flops)));
 }
 
 async function main(): Promise<void> {
   const caseName = process.env.TUDSR_BENCH_CASE;
-  if (caseName !== undefined) {
-    if (caseName === "fanout") {
-      const { fanOutBench } = await import("./fanout");
-      writeFileSync(process.env.TUDSR_BENCH_OUT!, JSON.stringify(await fanOutBench(() => {})));
-      return;
-    }
-    const spec = caseName === "seam" ? undefined : CASES.find((c) => c.name === caseName)!;
-    const result = spec ? await runCase(spec) : await seamPsnr();
-    writeFileSync(process.env.TUDSR_BENCH_OUT!, JSON.stringify(result));
-    return;
-  }
+  if (caseName !== undefined) return childMain(caseName, process.env.TUDSR_BENCH_OUT!);
   const json = process.argv.includes("--json");
+  const say = (line: string) => json || console.log(line);
   const scratch = mkdtempSync(path.join(os.tmpdir(), "tudsr-bench-"));
   const self = fileURLToPath(import.meta.url);
   const inChild = (name: string): unknown => {
@@ -124,22 +204,42 @@ async function main(): Promise<void> {
     return JSON.parse(readFileSync(out, "utf8"));
   };
   try {
-    const cases: CaseResult[] = [];
-    for (const spec of CASES) {
-      const result = inChild(spec.name) as CaseResult;
-      cases.push(result);
-      if (!json) {
-        console.log(
-          `${result.name.padEnd(34)} wall ${String(result.wallMs).padStart(7)} ms  inference ${String(result.inferenceMs).padStart(7)} ms  overhead ${result.overhead.toFixed(3)}x  tiles ${String(result.tiles).padStart(4)}  peak RSS ${String(result.peakRssMb).padStart(5)} MB  ${result.outputMp} MP  ${result.mpPerSecond} MP/s`,
-        );
-      }
+    const inference = new InferenceService();
+    say(`ONNX Runtime threading: ${describeSettings(inference.settings)}; tile memory budget ${Math.round(memoryBudgetBytes() / 2 ** 20)} MB; ${os.cpus()[0]?.model ?? "CPU"} x${os.availableParallelism()}`);
+    const manifest = await readModelManifest(modelsDir());
+    const flops: Record<string, number> = {};
+    for (const model of new Set([...CASES, LARGE].flatMap((spec) => generateModels(builtInTemplates.find((t) => t.id === spec.template)!.graph)))) {
+      const entry = manifest.models.find((candidate) => candidate.id === model)!;
+      flops[model] = await flopsPerInputPixel(path.join(modelsDir(), entry.file), entry.sizeMultiple);
+      say(`${model}: ${(flops[model] / 1e6).toFixed(2)} MFLOP per input pixel`);
     }
-    const seamPsnrDb = inChild("seam") as number;
-    if (!json) console.log(`seam check: tiled vs whole-image x4 output, PSNR ${seamPsnrDb} dB`);
+    const cases: CaseResult[] = [];
+    const speedups: { name: string; int8: number; autoTiles: number; both: number }[] = [];
+    for (const spec of CASES) {
+      const byVariant = new Map<string, CaseResult>();
+      for (const variant of VARIANTS) {
+        const result = inChild(JSON.stringify({ spec, variant, flops })) as CaseResult;
+        byVariant.set(result.variant, result);
+        cases.push(result);
+        if (!json) printCase(result);
+      }
+      const ms = (name: string) => byVariant.get(name)!.wallMs;
+      const ratio = (name: string) => Number((ms("fp32 128px") / ms(name)).toFixed(2));
+      speedups.push({ name: spec.name, int8: ratio("int8 128px"), autoTiles: ratio("fp32 auto"), both: ratio("int8 auto") });
+    }
+    const large = inChild(JSON.stringify({ spec: LARGE, variant: { precision: "int8", tiles: "auto" }, flops })) as CaseResult;
+    cases.push(large);
+    if (!json) printCase(large);
+    say("speed-up over fp32 in 128 px tiles (wall time, same run):");
+    for (const s of speedups) say(`  ${s.name.padEnd(22)} int8 ${s.int8.toFixed(2)}x   auto tiles ${s.autoTiles.toFixed(2)}x   int8 + auto tiles ${s.both.toFixed(2)}x`);
+    const memory = cases.filter((c) => c.variant === "int8 auto");
+    say(`int8 auto peak RSS per output: ${memory.map((c) => `${c.outputMp} MP ${c.peakRssMb} MB`).join(", ")}`);
+    const seam = inChild("seam") as { psnrDb: number; plan: string };
+    say(`seam check: auto tiles (${seam.plan}) vs whole-image x4 output, PSNR ${seam.psnrDb} dB`);
     // Tile fan-out over tudsr worker processes (server/bench/fanout.ts): needs redis-server; --no-fanout skips it.
     let fanOut: FanOutResult | { skipped: string } = { skipped: "--no-fanout" };
     if (!process.argv.includes("--no-fanout")) fanOut = redisMissing() ? { skipped: redisMissing() as string } : (inChild("fanout") as FanOutResult);
-    if (json) console.log(JSON.stringify({ cases, seamPsnrDb, fanOut }));
+    if (json) console.log(JSON.stringify({ settings: inference.settings, flopsPerInputPixel: flops, cases, speedups, seam, fanOut }));
     else if ("skipped" in fanOut) console.log(`fan-out: skipped (${fanOut.skipped})`);
     else {
       console.log(

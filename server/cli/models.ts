@@ -14,6 +14,7 @@ import {
   modelFilterSchema,
   shortLicense,
 } from "../db/model-filter";
+import { int8Offer } from "../inference/inference-service";
 import { type ModelManifestEntry, readModelManifest } from "../models/manifest";
 import { CliUsageError } from "./usage-error";
 
@@ -106,7 +107,7 @@ async function listModelsCommand(argv: string[]): Promise<number> {
     console.log(Object.values(filter).some((value) => value !== undefined) ? "no model matches these filters" : "no models: run `npm run setup`");
     return 0;
   }
-  const header = ["id", "scale", "range", "content", "trained on", "speed", "params", "padding", "architecture", "weights licence", "package", "package licence"];
+  const header = ["id", "scale", "range", "content", "trained on", "speed", "int8", "params", "padding", "architecture", "weights licence", "package", "package licence"];
   const rows = models.map((model) => [
     model.id,
     `x${model.scale}`,
@@ -114,6 +115,7 @@ async function listModelsCommand(argv: string[]): Promise<number> {
     model.content,
     describeDegradation(model.degradation),
     model.speedClass,
+    describeInt8(int8Offer(model)),
     formatCount(model.parameterCount),
     describePadding(model.padding) + (model.sizeMultiple > 1 ? `, /${model.sizeMultiple}` : ""),
     model.architecture,
@@ -127,8 +129,15 @@ async function listModelsCommand(argv: string[]): Promise<number> {
   models.forEach((model, index) => {
     console.log(lines[index + 1]);
     console.log(`${indent}weights: ${model.weights.origin}${isCopyleft(model.license) ? `; ${shortLicense(model.license)}: ${COPYLEFT_NOTE}` : ""}`);
+    const int8 = int8Offer(model);
+    if (!int8.offered && model.int8) console.log(`${indent}int8: not offered: ${int8.why}`);
   });
   return 0;
+}
+
+/** "2.49x (537 vs 1335 ms/128px, 40.6 dB)", or "-" when only fp32 runs. */
+function describeInt8(int8: ReturnType<typeof int8Offer>): string {
+  return int8.offered ? `${int8.speedup.toFixed(2)}x (${int8.int8Ms} vs ${int8.fp32Ms} ms/${int8.tile}px, ${int8.psnrDb} dB)` : "-";
 }
 
 async function addModel(argv: string[]): Promise<number> {

@@ -4,7 +4,9 @@
 // builtIn: false (`npm run setup` keeps such entries). The Model table mirrors the manifest, like the
 // Template table mirrors nodes/templates/, and keeps when each model was added.
 import { rm, stat } from "node:fs/promises";
+import type { ModelInfo } from "../../nodes/graph/define-node";
 import { writeFileAtomic } from "../files";
+import { int8Offer } from "../inference/inference-service";
 import { BUILTIN_MODELS } from "../models/builtin";
 import { type ModelManifestEntry, modelFilePath, modelsDir, readModelManifest, writeModelManifest } from "../models/manifest";
 import { type ProbedModel, probeOnnxModel } from "../models/probe";
@@ -43,6 +45,8 @@ export interface ModelSummary {
   fileBytes: number | null;
   /** When this database first saw it. */
   addedAt: Date;
+  /** Its int8 variant: offered (fidelity to fp32, measured speed of both) or why not. */
+  int8: ModelInfo["int8"];
 }
 
 export const DEFAULT_MAX_MODEL_BYTES = 512 * 1024 * 1024;
@@ -105,8 +109,8 @@ async function fileBytesOf(entry: ModelManifestEntry): Promise<number | null> {
 
 async function toSummary(entry: ModelManifestEntry, addedAt: Date): Promise<ModelSummary> {
   // Everything but what only inference needs (file, input and output names).
-  const { file: _file, inputName: _inputName, outputName: _outputName, ...shown } = entry;
-  return { ...shown, copyleft: isCopyleft(entry.license), fileBytes: await fileBytesOf(entry), addedAt };
+  const { file: _file, inputName: _inputName, outputName: _outputName, int8: _int8, ...shown } = entry;
+  return { ...shown, copyleft: isCopyleft(entry.license), fileBytes: await fileBytesOf(entry), addedAt, int8: int8Offer(entry) };
 }
 
 /** Built-in models first (in manifest order), then uploads; only those matching `filter`, when given. */

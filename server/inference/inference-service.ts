@@ -8,6 +8,7 @@ import { type ExecutionProvider, type InferenceOptions, type ModelInfo, type Pre
 import type { ModelCost } from "../../nodes/image/tile-plan";
 import { modelMeasurement } from "../models/footprint";
 import { MANIFEST_FILE, type ModelManifestEntry, modelsDir, readModelManifest } from "../models/manifest";
+import { type SessionSettings, sessionOptions, sessionSettings } from "./session-settings";
 
 export class UnknownModelError extends Error {}
 /**
@@ -31,7 +32,8 @@ export function int8Offer(entry: ModelManifestEntry): ModelInfo["int8"] {
   const status = entry.int8;
   if (!status) return { offered: false, why: "no int8 variant has been made (npm run setup makes them; TUDSR_INT8=off skips)" };
   if ("refused" in status) return { offered: false, why: status.refused };
-  return { offered: true, psnrDb: status.psnrDb, speedup: Number((status.speed.fp32Ms / status.speed.int8Ms).toFixed(2)) };
+  const { tile, fp32Ms, int8Ms } = status.speed;
+  return { offered: true, psnrDb: status.psnrDb, speedup: Number((fp32Ms / int8Ms).toFixed(2)), tile, fp32Ms, int8Ms };
 }
 
 /** The file of a model at a precision. */
@@ -88,10 +90,18 @@ export class InferenceService {
   private manifest?: Promise<Map<string, ModelManifestEntry>>;
   private manifestStamp?: string;
 
+  /** ONNX Runtime's threading for every session: measured at set-up (session-settings.ts), or as asked. */
+  readonly settings: SessionSettings;
+  private readonly threads: number;
+
   constructor(
     private readonly dir = modelsDir(),
-    private readonly threads = os.availableParallelism(),
-  ) {}
+    threads?: number,
+  ) {
+    const settings = sessionSettings(dir);
+    this.settings = threads ? { ...settings, threads, source: "environment" } : settings;
+    this.threads = this.settings.threads;
+  }
 
   /** ONNX Runtime threads of every session (a run's stamp records them). */
   get intraOpThreads(): number {
@@ -131,7 +141,7 @@ export class InferenceService {
     const entry = (await this.entries()).get(modelId);
     if (!entry) throw new UnknownModelError(`unknown model "${modelId}"`);
     modelFile(entry, precision);
-    const { baseBytes, bytesPerInputPixel, borderPx, msPerInputMegapixel } = await modelMeasurement(entry, { dir: this.dir, precision, provider, threads: this.threads });
+    const { baseBytes, bytesPerInputPixel, borderPx, msPerInputMegapixel } = await modelMeasurement(entry, { dir: this.dir, precision, provider, threads: this.threads, spinning: this.settings.spinning });
     return { baseBytes, bytesPerInputPixel, borderPx, msPerInputMegapixel };
   }
 
@@ -199,12 +209,7 @@ export class InferenceService {
   private async createSession(entry: ModelManifestEntry, options: InferenceOptions, created: (provider: ExecutionProvider) => void): Promise<ort.InferenceSession> {
     const file = path.join(this.dir, modelFile(entry, options.precision ?? "fp32"));
     const create = async (provider: ExecutionProvider) => {
-      const session = await ort.InferenceSession.create(file, {
-        executionProviders: [provider],
-        intraOpNumThreads: this.threads,
-        interOpNumThreads: 1,
-        graphOptimizationLevel: "all",
-      });
+      const session = await ort.InferenceSession.create(file, { ...sessionOptions(this.settings), executionProviders: [provider] });
       created(provider);
       return session;
     };

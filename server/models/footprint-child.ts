@@ -3,6 +3,7 @@
 import path from "node:path";
 import * as ort from "onnxruntime-node";
 import sharp from "sharp";
+import { sessionOptions } from "../inference/session-settings";
 import { REPO_ROOT } from "../paths";
 import { type MeasureRequest, type ModelMeasurement, measuredTiles } from "./footprint";
 
@@ -31,11 +32,7 @@ async function photo(size: number, left: number, top: number): Promise<ort.Tenso
 const processBytes = process.memoryUsage.rss();
 const peakBytes = () => process.memoryUsage.rss() - processBytes;
 
-const session = await ort.InferenceSession.create(request.file, {
-  intraOpNumThreads: request.threads,
-  interOpNumThreads: 1,
-  graphOptimizationLevel: "all",
-});
+const session = await ort.InferenceSession.create(request.file, sessionOptions({ threads: request.threads, spinning: request.spinning, source: "measured" }));
 const run = async (input: ort.Tensor) => (await session.run({ [session.inputNames[0]]: input }))[session.outputNames[0]];
 
 const [small, large] = measuredTiles(request.sizeMultiple);

@@ -1,4 +1,4 @@
-// What a model costs on this machine, measured once per (model file, precision, provider, threads) and kept in
+// What a model costs on this machine, measured once per (model file, precision, provider, threading) and kept in
 // the models folder: peak memory as a function of the tile size, time per pixel, and how far from a tile's
 // border its output still differs from the whole-image result (the overlap tiles need). The tile planner and
 // the run planner predict from these, never from constants.
@@ -27,6 +27,7 @@ export interface MeasureRequest {
   valueRange: [number, number];
   sizeMultiple: number;
   threads: number;
+  spinning: boolean;
 }
 
 const MEASUREMENTS_FILE = "measurements.json";
@@ -40,9 +41,9 @@ export function measuredTiles(sizeMultiple: number): [number, number] {
   return [round(64), round(128)];
 }
 
-function key(entry: ModelManifestEntry, precision: "fp32" | "int8", provider: string, threads: number): string {
+function key(entry: ModelManifestEntry, precision: "fp32" | "int8", provider: string, threads: number, spinning: boolean): string {
   const sha = precision === "int8" && entry.int8 && "sha256" in entry.int8 ? entry.int8.sha256 : entry.sha256;
-  return `${MEASUREMENT_VERSION}:${sha}:${precision}:${provider}:${threads}`;
+  return `${MEASUREMENT_VERSION}:${sha}:${precision}:${provider}:${threads}${spinning ? "+spin" : ""}`;
 }
 
 async function readMeasurements(dir: string): Promise<Record<string, ModelMeasurement>> {
@@ -78,9 +79,9 @@ const pending = new Map<string, Promise<ModelMeasurement>>();
 /** The measurement of a model on this machine: from the models folder, else measured now (a few seconds) and kept. */
 export function modelMeasurement(
   entry: ModelManifestEntry,
-  options: { dir: string; precision: "fp32" | "int8"; provider: string; threads: number },
+  options: { dir: string; precision: "fp32" | "int8"; provider: string; threads: number; spinning: boolean },
 ): Promise<ModelMeasurement> {
-  const id = key(entry, options.precision, options.provider, options.threads);
+  const id = key(entry, options.precision, options.provider, options.threads, options.spinning);
   let measurement = pending.get(id);
   if (!measurement) {
     measurement = (async () => {
@@ -92,6 +93,7 @@ export function modelMeasurement(
         valueRange: entry.valueRange,
         sizeMultiple: entry.sizeMultiple,
         threads: options.threads,
+        spinning: options.spinning,
       });
       // How far a border reaches is the architecture's: the fp32 parent's (int8 rounding noise is not a seam).
       if (int8) measured = { ...measured, borderPx: (await modelMeasurement(entry, { ...options, precision: "fp32" })).borderPx };

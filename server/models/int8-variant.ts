@@ -38,7 +38,8 @@ const SPEED_TILE = 128;
 
 type Input = { data: Float32Array; dims: number[] };
 
-async function crop(entry: ModelManifestEntry, [photo, left, top]: [string, number, number], size: number): Promise<Input> {
+/** A square crop of a fixtures photo as the model's input tensor (its value range). */
+export async function photoCrop(entry: ModelManifestEntry, [photo, left, top]: [string, number, number], size: number): Promise<Input> {
   const { data } = await sharp(path.join(PHOTOS, photo)).extract({ left, top, width: size, height: size }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const [low, high] = entry.valueRange;
   const plane = size * size;
@@ -148,8 +149,8 @@ export async function makeInt8Variant(entry: ModelManifestEntry, dir: string, lo
   const base = { quantizer: quantizerId(), parentSha256: entry.sha256 };
   if (entry.layout !== "NCHW") return { ...base, refused: `the quantizer takes NCHW models; this one is ${entry.layout}` };
   const fp32 = await readFile(parentFile);
-  const calibration = await Promise.all(CALIBRATION_CROPS.map((spec) => crop(entry, spec, CALIBRATION_SIZE)));
-  const heldApart = await Promise.all(HELD_APART_CROPS.map((spec) => crop(entry, spec, HELD_APART_SIZE)));
+  const calibration = await Promise.all(CALIBRATION_CROPS.map((spec) => photoCrop(entry, spec, CALIBRATION_SIZE)));
+  const heldApart = await Promise.all(HELD_APART_CROPS.map((spec) => photoCrop(entry, spec, HELD_APART_SIZE)));
   const parent = await session(parentFile);
   const refusals: string[] = [];
   try {
@@ -174,7 +175,7 @@ export async function makeInt8Variant(entry: ModelManifestEntry, dir: string, lo
           if (worst < INT8_MIN_PSNR_DB - RECIPE_REACH_DB) break;
           continue;
         }
-        const speedInput = await crop(entry, HELD_APART_CROPS[0], SPEED_TILE);
+        const speedInput = await photoCrop(entry, HELD_APART_CROPS[0], SPEED_TILE);
         const fp32Ms = await tileMs(parent, speedInput);
         const int8Ms = await tileMs(variant, speedInput);
         if (fp32Ms < int8Ms * MIN_SPEEDUP) {

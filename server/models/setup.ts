@@ -24,7 +24,8 @@ import {
   writeModelManifest,
 } from "./manifest";
 import { builtInTemplates } from "../../nodes/templates/index";
-import { int8SetupScope, keptInt8Status, newInt8Status } from "./int8-variant";
+import { measureSessionSettings, sessionSettings } from "../inference/session-settings";
+import { int8SetupScope, keptInt8Status, newInt8Status, photoCrop } from "./int8-variant";
 import { MODEL_PACKAGES, type ModelPackage, ensureModelPackage, modelPackagesDir, packageSkipped } from "./model-packages";
 import { NCNN_CONVERTER_VERSION, convertNcnnToOnnx } from "./ncnn-to-onnx";
 import { CONVERTER_VERSION, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME, convertTfjsLayersModel } from "./tfjs-to-onnx";
@@ -214,7 +215,24 @@ export async function setupModels({ dir = modelsDir(), packagesDir = modelPackag
   const uploads = previous?.models.filter((entry) => !entry.builtIn) ?? [];
   const manifest: ModelManifest = { version: 1, converter: CONVERTERS, models: [...builtIn, ...uploads] };
   await writeModelManifest(manifest, dir);
+  await chooseSessionSettings(builtIn, dir, log);
   return manifest;
+}
+
+/** The model whose tile times choose ONNX Runtime's threading: the default template's, as it runs by default. */
+const SETTINGS_MODEL = "esrgan-thick-x4";
+
+/** Measures ONNX Runtime's threading on this machine once (again when the model it was timed on changed). */
+async function chooseSessionSettings(models: ModelManifestEntry[], dir: string, log: (line: string) => void): Promise<void> {
+  const entry = models.find((model) => model.id === SETTINGS_MODEL);
+  if (!entry) return;
+  const file = entry.int8 && "file" in entry.int8 ? entry.int8.file : entry.file;
+  const input = await photoCrop(entry, ["astronaut.png", 180, 80], 128);
+  const sha256 = entry.int8 && "sha256" in entry.int8 ? entry.int8.sha256 : entry.sha256;
+  const tile = `${file} (${sha256.slice(0, 12)}) 128x128`;
+  const known = sessionSettings(dir, {});
+  if (known.source === "measured" && known.tile === tile) return;
+  await measureSessionSettings(path.join(dir, file), input, dir, tile, log);
 }
 
 async function main(): Promise<void> {

@@ -21,7 +21,7 @@ import { artifactFile, sha256Hex } from "../storage/artifacts";
 import { type RunEvent, subscribeAllRuns, watchRun } from "./events";
 import type { FromExecutor } from "./executor-process";
 import { requeue, runQueue, submitRun } from "./queue";
-import { SLIM, uploadCrop, waitForEnd, waitUntil } from "./test-runs";
+import { SLIM, TILES_128, uploadCrop, waitForEnd, waitUntil } from "./test-runs";
 import { ensureRunWorker, startRunWorker, stopRunWorker } from "./worker";
 
 const inference = new InferenceService();
@@ -84,7 +84,7 @@ describeOnEachDatabase("run queue", () => {
     // In-process, the request is handled between tiles (session.run holds the event loop); the executor
     // process test below cancels from a free event loop, in the middle of a tile.
     const input = await uploadCrop("chelsea.png", 256, 60, 20);
-    const run = await submitRun({ templateSlug: "x4-chunked", inputs: { input }, trigger: "ui" });
+    const run = await submitRun({ templateSlug: "x4-chunked", overrides: TILES_128, inputs: { input }, trigger: "ui" });
     const live: string[] = [];
     let ended: () => void = () => {};
     const end = new Promise<void>((resolve) => (ended = resolve));
@@ -225,7 +225,7 @@ describeOnEachDatabase("run queue", () => {
       assert.ok(relayed.includes("run-started") && relayed.includes("node-finished"), relayed.join(","));
 
       const slowInput = await uploadCrop("chelsea.png", 256, 0, 0);
-      const slow = await submitRun({ templateSlug: "x4-chunked", inputs: { input: slowInput }, trigger: "api" });
+      const slow = await submitRun({ templateSlug: "x4-chunked", overrides: TILES_128, inputs: { input: slowInput }, trigger: "api" });
       let longestGap = 0;
       let last = performance.now();
       const ticker = setInterval(() => {

@@ -16,7 +16,7 @@ import { createPipeline, getPipeline, listVersions, savePipelineVersion } from "
 import { getRun, INTERRUPTED_MESSAGE } from "../db/runs";
 import { describeOnEachDatabase } from "../db/test-databases";
 import { requeue, runQueue, submitRun } from "./queue";
-import { SLIM, uploadCrop, waitForEnd, waitUntil } from "./test-runs";
+import { SLIM, TILES_128, uploadCrop, waitForEnd, waitUntil } from "./test-runs";
 
 interface Server {
   process: ChildProcess;
@@ -82,7 +82,7 @@ async function executorOf(server: Server): Promise<number> {
 /** A thick x4 run in 128 px tiles of a 256x256 crop: 9 tiles, several seconds each, long enough to kill mid-run. */
 async function startSlowRun(left: number): Promise<string> {
   const input = await uploadCrop("chelsea.png", 256, left, 20);
-  return (await submitRun({ templateSlug: "x4-chunked", inputs: { input }, trigger: "api" })).id;
+  return (await submitRun({ templateSlug: "x4-chunked", overrides: TILES_128, inputs: { input }, trigger: "api" })).id;
 }
 
 async function waitMidRun(runId: string): Promise<void> {

@@ -15,6 +15,15 @@ export async function uploadCrop(name: string, size: number, left = 0, top = 0):
 /** x4-chunked with the fast slim model (about bicubic quality; for tests where quality does not matter). */
 export const SLIM: ParamOverride[] = [{ nodeId: "generate", param: "model", value: "esrgan-slim-x4" }];
 
+/**
+ * x4-chunked in fixed 128 px tiles: the template's auto tiles take a small crop whole, and tests that act
+ * between tiles (cancel, kill) need several (a 256 px crop: 9 tiles).
+ */
+export const TILES_128: ParamOverride[] = [
+  { nodeId: "chunk", param: "tileSize", value: 128 },
+  { nodeId: "chunk", param: "overlap", value: 16 },
+];
+
 /** Polls the database until the run has ended. */
 export async function waitForEnd(runId: string, timeoutMs = 60_000): Promise<RunDetail> {
   const deadline = Date.now() + timeoutMs;

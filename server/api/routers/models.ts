@@ -2,6 +2,7 @@ import { z } from "zod";
 import { BadInputError } from "../../db/errors";
 import { modelContentSchema, modelDegradationSchema, modelFilterSchema } from "../../db/model-filter";
 import { deleteModel, getModel, listModels, type ModelUpload, type UploadedFile, uploadModel } from "../../db/models";
+import { executionProviders } from "../../inference/providers";
 import { apiProcedure, createTRPCRouter } from "../trpc";
 
 const modelId = z.string().min(1).max(100);
@@ -82,6 +83,9 @@ export const modelsRouter = createTRPCRouter({
   list: apiProcedure.input(modelFilterSchema.optional()).query(({ input }) => listModels(input ?? {})),
 
   get: apiProcedure.input(z.object({ id: modelId })).query(({ input }) => getModel(input.id)),
+
+  /** The execution providers (cpu, webgpu, cuda) sessions can use on this server, and why not where not. */
+  providers: apiProcedure.query(() => executionProviders()),
 
   /**
    * A super-resolution model: a `.onnx` in the form field `file`, or an ncnn `.param` + `.bin` pair in `param`

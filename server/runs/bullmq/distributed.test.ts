@@ -23,14 +23,13 @@ import { InferenceService } from "../../inference/inference-service";
 import { runPipeline } from "../../runtime/run-pipeline";
 import { artifactStore, type S3ArtifactStore } from "../../storage/store";
 import { type RunEvent, subscribeAllRuns } from "../events";
-import { waitForEnd, waitUntil } from "../test-runs";
+import { SLIM, TILES_128, waitForEnd, waitUntil } from "../test-runs";
 import { closeRedisBridge, redisBridge } from "./bridge";
 import { Queue, QueueEvents } from "bullmq";
 import { redisOptions, TILE_QUEUE } from "./config";
 import { closeRunJobs, runJobs } from "./queue";
 import { redisMissing, startRedis, startS3, startWorker, stopWorker, type TestRedis, type TestS3, type WorkerProcess } from "./test-services";
 
-const SLIM: ParamOverride[] = [{ nodeId: "generate", param: "model", value: "esrgan-slim-x4" }];
 const skip = process.env.TUDSR_TEST_POSTGRES_URL
   ? redisMissing()
   : "TUDSR_TEST_POSTGRES_URL is not set: workers on several machines share a Postgres database (SQLite cannot be shared); source .ci/postgres.sh";
@@ -154,7 +153,7 @@ describe("distributed run queue: BullMQ on Redis, three tudsr worker processes, 
   it("cancels a run on a remote worker from the API: it stops within one tile", async () => {
     // 256x256 in 128 px tiles with the thick model: 9 tiles of a second or more each.
     const input = await upload(await crop("chelsea.png", 256, 60, 20), "chelsea-256.png");
-    const run = await api.runs.start({ template: "x4-chunked", inputs: { input } });
+    const run = await api.runs.start({ template: "x4-chunked", overrides: TILES_128, inputs: { input } });
     await waitUntil(
       "two tiles done",
       () => events.some((event) => event.runId === run.id && event.type === "node-progress" && event.nodeId === "generate" && event.done >= 2),

@@ -1,0 +1,123 @@
+// ONNX Runtime's CPU threading, chosen by measurement: set-up times a real tile under each candidate (intra-op
+// threads x spinning) and keeps the fastest in the models folder; every session reads it. Spinning threads
+// busy-wait between operators: on a machine with few cores they can take the CPU from the very thread they
+// wait for, so which is faster is measured here, not assumed. $TUDSR_ORT_THREADS and $TUDSR_ORT_SPINNING
+// (on/off) override the measured choice.
+import { readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import * as ort from "onnxruntime-node";
+import { writeFileAtomic } from "../files";
+
+export interface SessionSettings {
+  threads: number;
+  spinning: boolean;
+  /** Where the choice came from. */
+  source: "measured" | "environment" | "default";
+  /** Median ms per tile of each candidate, as `<threads> threads, spinning on|off`, when measured. */
+  measured?: Record<string, number>;
+  tile?: string;
+}
+
+const SETTINGS_FILE = "session-settings.json";
+
+/** What a session runs with before anything was measured: every core, no spinning (the safer of the two on a busy machine). */
+function defaults(): SessionSettings {
+  return { threads: os.availableParallelism(), spinning: false, source: "default" };
+}
+
+function fromEnvironment(settings: SessionSettings, env: NodeJS.ProcessEnv): SessionSettings {
+  const threads = env.TUDSR_ORT_THREADS;
+  const spinning = env.TUDSR_ORT_SPINNING;
+  if (!threads && !spinning) return settings;
+  const next = { ...settings, source: "environment" as const };
+  if (threads) {
+    const value = Number(threads);
+    if (!Number.isInteger(value) || value < 1) throw new Error(`TUDSR_ORT_THREADS must be a whole number of threads >= 1, got "${threads}"`);
+    next.threads = value;
+  }
+  if (spinning) {
+    if (spinning !== "on" && spinning !== "off") throw new Error(`TUDSR_ORT_SPINNING must be on or off, got "${spinning}"`);
+    next.spinning = spinning === "on";
+  }
+  return next;
+}
+
+/** The settings sessions use with the models in `dir`. */
+export function sessionSettings(dir: string, env: NodeJS.ProcessEnv = process.env): SessionSettings {
+  let settings = defaults();
+  try {
+    const stored = JSON.parse(readFileSync(path.join(dir, SETTINGS_FILE), "utf8")) as SessionSettings;
+    // Measured on another machine (a copied models folder): the thread count may not fit this one.
+    if (stored.threads <= os.availableParallelism()) settings = stored;
+  } catch {
+    // Not measured yet: the defaults.
+  }
+  return fromEnvironment(settings, env);
+}
+
+/** The ONNX Runtime session options for these settings. */
+export function sessionOptions(settings: SessionSettings): ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: settings.threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: "all",
+    extra: { session: { intra_op: { allow_spinning: settings.spinning ? "1" : "0" } } },
+  };
+}
+
+function label(threads: number, spinning: boolean): string {
+  return `${threads} thread${threads === 1 ? "" : "s"}, spinning ${spinning ? "on" : "off"}`;
+}
+
+/**
+ * Times one tile of `file` under each candidate setting (median of a few runs after a warm-up) and keeps the
+ * fastest in `dir`. `input` is a real photo tile in the model's range.
+ */
+export async function measureSessionSettings(
+  file: string,
+  input: { data: Float32Array; dims: number[] },
+  dir: string,
+  /** Names the file and tile measured: a later set-up measures again when it changed. */
+  tile: string,
+  log: (line: string) => void = () => {},
+): Promise<SessionSettings> {
+  const cores = os.availableParallelism();
+  const counts = [...new Set([1, Math.max(1, Math.floor(cores / 2)), cores])];
+  const measured: Record<string, number> = {};
+  let best: { threads: number; spinning: boolean; ms: number } | undefined;
+  for (const threads of counts) {
+    for (const spinning of [false, true]) {
+      const session = await ort.InferenceSession.create(file, { ...sessionOptions({ threads, spinning, source: "measured" }), logSeverityLevel: 3 });
+      try {
+        const feeds = { [session.inputNames[0]]: new ort.Tensor("float32", input.data, input.dims) };
+        await session.run(feeds);
+        const times: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          const started = performance.now();
+          await session.run(feeds);
+          times.push(performance.now() - started);
+        }
+        const ms = Math.round(times.sort((a, b) => a - b)[1]);
+        measured[label(threads, spinning)] = ms;
+        if (!best || ms < best.ms) best = { threads, spinning, ms };
+      } finally {
+        await session.release();
+      }
+    }
+  }
+  const settings: SessionSettings = {
+    threads: best!.threads,
+    spinning: best!.spinning,
+    source: "measured",
+    measured,
+    tile,
+  };
+  await writeFileAtomic(path.join(dir, SETTINGS_FILE), `${JSON.stringify(settings, null, 2)}\n`);
+  log(`ONNX Runtime: ${label(settings.threads, settings.spinning)} (${Object.entries(measured).map(([name, ms]) => `${name}: ${ms} ms`).join(", ")} per ${settings.tile} tile)`);
+  return settings;
+}
+
+export function describeSettings(settings: SessionSettings): string {
+  return `${label(settings.threads, settings.spinning)} (${settings.source})`;
+}
