@@ -1,4 +1,5 @@
-// `tudsr models [filters]`, `tudsr models add <model.onnx | model.param model.bin>`, `tudsr models delete <id>`.
+// `tudsr models [filters]`, `tudsr models add <model.onnx | model.param model.bin>`, `tudsr models delete <id>`,
+// `tudsr models int8 <id>`.
 // The list reads the models folder's manifest (no database); add and delete are in-process calls of the same
 // procedures the studio uses (the CLI holds the data folder, so it needs no key).
 import { readFile } from "node:fs/promises";
@@ -24,18 +25,21 @@ export const MODELS_USAGE = `  tudsr models [--content photo|art|unknown] [--deg
   tudsr models add <model.onnx> | <model.param> <model.bin> [--id id] [--title title]
                [--content photo|art|unknown] [--degradation bicubic|real-world|unknown] [--json]
                                      add your own model (an ncnn pair is converted to ONNX), probed for its scale
-  tudsr models delete <id>           remove an uploaded model`;
+  tudsr models delete <id>           remove an uploaded model
+  tudsr models int8 <id>             make the int8 variant of a model (uploaded, or built-in outside the templates):
+                                     quantized, measured against fp32, offered only when it passes the gate`;
 
 export async function modelsCommand(argv: string[]): Promise<number> {
   const [action, ...rest] = argv;
   if (action === "add") return addModel(rest);
   if (action === "delete" || action === "remove") return deleteModelCommand(rest);
+  if (action === "int8") return int8Command(rest);
   if (action === "help" || action === "--help") {
     console.log(MODELS_USAGE);
     return 0;
   }
   if (action !== undefined && !action.startsWith("-")) {
-    throw new CliUsageError(`models: unknown action "${action}" (add, delete, or filters for the list)\n${MODELS_USAGE}`);
+    throw new CliUsageError(`models: unknown action "${action}" (add, delete, int8, or filters for the list)\n${MODELS_USAGE}`);
   }
   return listModelsCommand(argv);
 }
@@ -217,6 +221,18 @@ async function deleteModelCommand(argv: string[]): Promise<number> {
     await createCaller(localContext()).models.delete({ id: argv[0] });
     console.log(`deleted model ${argv[0]}`);
     return 0;
+  } finally {
+    await closeDb();
+  }
+}
+
+async function int8Command(argv: string[]): Promise<number> {
+  if (argv.length !== 1) throw new CliUsageError(`models int8 takes one model id\n${MODELS_USAGE}`);
+  const [{ makeModelInt8 }, { closeDb }] = await Promise.all([import("../db/models"), import("../db/client")]);
+  try {
+    const model = await makeModelInt8(argv[0], (line) => console.log(line));
+    console.log(model.int8.offered ? `${model.id}: int8 offered, ${describeInt8(model.int8)}` : `${model.id}: no int8 variant: ${model.int8.why}`);
+    return model.int8.offered ? 0 : 1;
   } finally {
     await closeDb();
   }

@@ -4,10 +4,12 @@
 // builtIn: false (`npm run setup` keeps such entries). The Model table mirrors the manifest, like the
 // Template table mirrors nodes/templates/, and keeps when each model was added.
 import { rm, stat } from "node:fs/promises";
+import path from "node:path";
 import type { ModelInfo } from "../../nodes/graph/define-node";
 import { writeFileAtomic } from "../files";
 import { int8Offer } from "../inference/inference-service";
 import { BUILTIN_MODELS } from "../models/builtin";
+import { keptInt8Status, newInt8Status } from "../models/int8-variant";
 import { type ModelManifestEntry, modelFilePath, modelsDir, readModelManifest, writeModelManifest } from "../models/manifest";
 import { type ProbedModel, probeOnnxModel } from "../models/probe";
 import { checkUploadName, sha256Hex } from "../storage/artifacts";
@@ -333,7 +335,30 @@ export async function deleteModel(id: string): Promise<void> {
     const next = { ...manifest, models: manifest.models.filter((model) => model.id !== id) };
     await writeModelManifest(next);
     await rm(modelFilePath(entry, modelsDir()), { force: true });
+    if (entry.int8 && "file" in entry.int8) await rm(path.join(modelsDir(), entry.int8.file), { force: true });
     return next.models;
   });
   await mirror(models);
+}
+
+/**
+ * Makes the int8 variant of a model on request (set-up makes those of the built-in templates' models): quantized,
+ * measured against its fp32 parent on held-apart photos and recorded in the manifest, offered or refused with
+ * the reason. Takes a minute or several (calibration); the manifest is locked only to record the result.
+ */
+export async function makeModelInt8(id: string, log: (line: string) => void = () => {}): Promise<ModelSummary> {
+  const dir = modelsDir();
+  const entry = (await readModelManifest(dir)).models.find((model) => model.id === id);
+  if (!entry) throw new NotFoundError("model", id);
+  const kept = await keptInt8Status(entry, entry.int8, dir);
+  if (kept) log(`${id}: the int8 variant is up to date`);
+  const status = kept ?? (await newInt8Status(entry, dir, log));
+  await withManifest(async () => {
+    const manifest = await readModelManifest(dir);
+    const current = manifest.models.find((model) => model.id === id);
+    // Deleted or replaced while it was being quantized: the variant belongs to a file that is gone.
+    if (!current || current.sha256 !== entry.sha256) throw new BadInputError(`model "${id}" changed while its int8 variant was being made; try again`);
+    await writeModelManifest({ ...manifest, models: manifest.models.map((model) => (model.id === id ? { ...model, int8: status } : model)) });
+  });
+  return getModel(id);
 }

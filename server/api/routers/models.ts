@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { BadInputError } from "../../db/errors";
 import { modelContentSchema, modelDegradationSchema, modelFilterSchema } from "../../db/model-filter";
-import { deleteModel, getModel, listModels, type ModelUpload, type UploadedFile, uploadModel } from "../../db/models";
+import { deleteModel, getModel, listModels, makeModelInt8, type ModelUpload, type UploadedFile, uploadModel } from "../../db/models";
 import { executionProviders } from "../../inference/providers";
 import { apiProcedure, createTRPCRouter } from "../trpc";
 
@@ -83,6 +83,12 @@ export const modelsRouter = createTRPCRouter({
   list: apiProcedure.input(modelFilterSchema.optional()).query(({ input }) => listModels(input ?? {})),
 
   get: apiProcedure.input(z.object({ id: modelId })).query(({ input }) => getModel(input.id)),
+
+  /**
+   * Makes the int8 variant of a model (a minute or several: calibration on real photo crops, then the fidelity
+   * gate against fp32): the model comes back with `int8` offered, or refused with the reason.
+   */
+  makeInt8: apiProcedure.input(z.object({ id: modelId })).mutation(({ input }) => makeModelInt8(input.id)),
 
   /** The execution providers (cpu, webgpu, cuda) sessions can use on this server, and why not where not. */
   providers: apiProcedure.query(() => executionProviders()),
