@@ -11,27 +11,8 @@ import { builtInTemplates, findTemplate } from "../../nodes/templates/index";
 import { writeFileAtomic } from "../files";
 import { InferenceService } from "../inference/inference-service";
 import { type PipelineResult, runPipeline } from "../runtime/run-pipeline";
+import { asksForHelp, COMMANDS, commandHelp, overview } from "./help";
 import { CliUsageError } from "./usage-error";
-
-const USAGE = `usage:
-  tudsr run <template-id | pipeline.json> --input <image> --output <image> [--set <nodeId>.<param>=<value>]... [--json]
-  tudsr run <template-id | pipeline-id | pipeline.json> ... --server <url> [--key <key>]   (on a studio server)
-  tudsr templates
-  tudsr models [--content c] [--degradation d] [--scale N] [--built-in | --uploaded] [--search text] [--json]
-  tudsr models add <model.onnx> | <model.param> <model.bin> [--id id] [--title t] [--content c] [--degradation d]
-  tudsr models delete <id>           an uploaded model (tudsr models help: the filters and fields)
-  tudsr keys create <name>           a new API key for scripts: printed once, on stdout
-  tudsr keys list                    keys with their prefix, last use and revocation
-  tudsr keys revoke <id | prefix>    the key stops working at once
-  tudsr ui-link [--origin <url>]     the browser sign-in link (default origin http://127.0.0.1:3000)
-  tudsr worker [--concurrency N]     a worker of the distributed run queue (needs TUDSR_REDIS_URL; README: Scale out)
-
-  --input  [name=]path   a run input (plain path: the input named "input"); repeatable
-  --output [name=]path   where a run output goes (plain path: the output named "output"); repeatable
-  --set    node.param=v  override a parameter; repeatable
-  --json                 print one JSON object on stdout: { outputs, metrics, nodes, totalMs }
-  --server url           run on a studio server through its HTTP API (upload, start, follow, download)
-  --key key              its API key (default: $TUDSR_API_KEY)`;
 
 const FORMAT_BY_EXTENSION: Record<string, "png" | "jpeg" | "webp"> = { ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp" };
 
@@ -39,6 +20,10 @@ const FORMAT_BY_EXTENSION: Record<string, "png" | "jpeg" | "webp"> = { ".png": "
 export async function main(argv: string[]): Promise<number> {
   try {
     const [command, ...rest] = argv;
+    if (command !== undefined && Object.hasOwn(COMMANDS, command) && asksForHelp(rest)) {
+      console.log(commandHelp(command));
+      return 0;
+    }
     switch (command) {
       case "run":
         return await runCommand(rest);
@@ -50,26 +35,25 @@ export async function main(argv: string[]): Promise<number> {
       case "worker":
         return await (await import("./worker")).workerCommand(rest);
       case "templates":
-        return listTemplates();
+        return await (await import("./templates")).templatesCommand(rest);
       case "models":
         return await (await import("./models")).modelsCommand(rest);
-      case undefined:
       case "help":
+        if (rest[0] !== undefined && !Object.hasOwn(COMMANDS, rest[0])) throw new CliUsageError(`no command "${rest[0]}" (commands: ${Object.keys(COMMANDS).join(", ")})`);
+        console.log(rest[0] === undefined ? overview() : commandHelp(rest[0]));
+        return 0;
+      case undefined:
       case "--help":
-        console.log(USAGE);
+      case "-h":
+        console.log(overview());
         return command ? 0 : 2;
       default:
-        throw new CliUsageError(`unknown command "${command}" (commands: run, templates, models, keys, ui-link)`);
+        throw new CliUsageError(`unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(", ")}; tudsr --help)`);
     }
   } catch (error) {
     console.error(`tudsr: ${(error as Error).message}`);
     return error instanceof CliUsageError ? 2 : 1;
   }
-}
-
-function listTemplates(): number {
-  for (const { id, graph } of builtInTemplates) console.log(`${id.padEnd(12)} ${graph.description ?? ""}`);
-  return 0;
 }
 
 /** Splits `name=path` (or a plain path, meaning `fallback=path`). */
@@ -110,7 +94,9 @@ async function runCommand(argv: string[]): Promise<number> {
     values: { input: string[]; output: string[]; set: string[]; json: boolean; server?: string; key?: string };
     positionals: string[];
   };
-  if (positionals.length !== 1) throw new CliUsageError(`run takes one template id or pipeline file\n${USAGE}`);
+  if (positionals.length !== 1) {
+    throw new CliUsageError(`run takes one template id or pipeline file, got ${positionals.length ? positionals.join(" ") : "none"} (tudsr run --help)`);
+  }
   if (values.server !== undefined) {
     const key = values.key ?? process.env.TUDSR_API_KEY;
     if (!key) throw new CliUsageError("--server needs an API key: --key <key> or TUDSR_API_KEY (create one on the server: `npx tudsr keys create <name>`)");
