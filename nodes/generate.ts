@@ -8,7 +8,8 @@ import {
   type RunContext,
   throwIfAborted,
 } from "./graph/define-node";
-import type { TileSet } from "./graph/values";
+import type { TileReport } from "./graph/events";
+import type { Tile, TileSet } from "./graph/values";
 import { crop, cutTiles, stitchTiles } from "./image/tiling";
 import { createImage, type RgbImage } from "./image/types";
 
@@ -59,8 +60,13 @@ export const generateNode = defineNode({
     const precision = precisionFor(params.precision, model);
     const options: InferenceOptions = { provider: params.provider, onMissingProvider: params.onMissingProvider, precision, signal: ctx.signal, log: ctx.log };
     if (inputs.image) {
+      const source = inputs.image as RgbImage;
+      const canvas = { width: source.width * model.scale, height: source.height * model.scale };
+      const report: TileReport = { index: 0, total: 1, rect: { x: 0, y: 0, ...canvas }, canvas };
       ctx.progress(0, 1);
-      const [image] = await upscaleBatch([inputs.image as RgbImage], model, options, ctx);
+      ctx.tileStarted(report);
+      const [image] = await upscaleBatch([source], model, options, ctx);
+      ctx.tileDone(report, image);
       ctx.progress(1, 1);
       return { image };
     }
@@ -97,17 +103,34 @@ export function upscaleTileBatch(images: RgbImage[], model: ModelInfo, options: 
 
 async function upscaleTiles(set: TileSet, model: ModelInfo, batchSize: number, options: InferenceOptions, ctx: RunContext): Promise<TileSet> {
   const results: RgbImage[] = new Array(set.tiles.length);
+  const reports = set.tiles.map((tile, index) => tileReport(set, tile, index, model.scale));
   ctx.progress(0, set.tiles.length);
   for (let start = 0; start < set.tiles.length; start += batchSize) {
     throwIfAborted(ctx.signal);
     const batch = set.tiles.slice(start, start + batchSize).map((tile) => tile.image);
+    reports.slice(start, start + batch.length).forEach((report) => ctx.tileStarted(report));
     const upscaled = await upscaleBatch(batch, model, options, ctx);
-    upscaled.forEach((image, i) => (results[start + i] = image));
+    upscaled.forEach((image, i) => {
+      results[start + i] = image;
+      ctx.tileDone(reports[start + i], image);
+    });
     ctx.progress(Math.min(start + batchSize, set.tiles.length), set.tiles.length);
   }
   return {
     grid: { ...set.grid, scale: set.grid.scale * model.scale },
     tiles: set.tiles.map((tile, i) => ({ ...tile, image: results[i] })),
+  };
+}
+
+/** Where a tile's output lands in the image the upscaled tiles cover (each tile's own scale, as stitch places it). */
+function tileReport(set: TileSet, tile: Tile, index: number, modelScale: number): TileReport {
+  const scale = (tile.image.width / tile.width) * modelScale;
+  const canvasScale = set.grid.scale * modelScale;
+  return {
+    index,
+    total: set.tiles.length,
+    rect: { x: Math.round(tile.x * scale), y: Math.round(tile.y * scale), width: tile.image.width * modelScale, height: tile.image.height * modelScale },
+    canvas: { width: Math.round(set.grid.sourceWidth * canvasScale), height: Math.round(set.grid.sourceHeight * canvasScale) },
   };
 }
 

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { ModelCost } from "../image/tile-plan";
 import type { RgbImage } from "../image/types";
+import type { TileReport } from "./events";
 import type { PortType, PortValue, PortValues } from "./values";
 
 export interface PortSpec {
@@ -115,6 +116,9 @@ export interface RunContext {
   host: RunHost;
   signal: AbortSignal;
   progress(done: number, total: number): void;
+  /** A tile this node starts computing, and the same tile finished with its pixels (the live tile map). */
+  tileStarted(report: TileReport): void;
+  tileDone(report: TileReport, image: RgbImage): void;
   log(message: string): void;
   /** The nodes reading this node's outputs, with their resolved params (e.g. chunk sizing tiles for its model). */
   readers: NodeReader[];

@@ -9,8 +9,9 @@ import {
   outputPorts,
   type RunHost,
 } from "./define-node";
+import type { RgbImage } from "../image/types";
 import type { NodeCache } from "./cache";
-import type { EngineListener } from "./events";
+import type { EngineListener, TileReport } from "./events";
 import type { Graph, GraphEdge, GraphNode } from "./schema";
 import { checkGraph, type NodeRegistry, ownPort, resolveParams } from "./validate";
 import type { PortValue } from "./values";
@@ -30,6 +31,11 @@ export interface EngineOptions {
    * listener must only read them, and should not hold them (or do slow work) while the run goes on.
    */
   onOutputs?: (nodeId: string, outputs: OutputValues, iteration?: number) => void;
+  /**
+   * Called with a finished tile's pixels just before its `tile-done` event (for the tile map's previews); as
+   * with onOutputs, only read them, at once.
+   */
+  onTileImage?: (nodeId: string, tile: TileReport, image: RgbImage, iteration?: number) => void;
 }
 
 export interface NodeTiming {
@@ -236,6 +242,11 @@ export async function executeGraph(input: unknown, options: EngineOptions): Prom
           host: options.host,
           signal,
           progress: (done, total) => emit({ type: "node-progress", nodeId: node.id, done, total }),
+          tileStarted: (report) => emit({ type: "tile-started", nodeId: node.id, iteration, ...report }),
+          tileDone: (report, image) => {
+            options.onTileImage?.(node.id, report, image, iteration);
+            emit({ type: "tile-done", nodeId: node.id, iteration, ...report });
+          },
           log: (message) => emit({ type: "node-log", nodeId: node.id, message }),
           readers: readersOf(compiled, node.id),
           body,

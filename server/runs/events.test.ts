@@ -37,3 +37,30 @@ describeOnEachDatabase("run events", () => {
     assert.deepEqual(again, ["run-snapshot", "run-queued", "run-started", "node-started", "node-finished", "node-started", "node-progress", "run-canceled"]);
   });
 });
+
+describeOnEachDatabase("tile map events", () => {
+  it("a late watch gets one tile-map event per node holding every finished tile so far; a loop's next pass starts over", async () => {
+    const input = await uploadCrop("coffee.png", 32, 0, 0);
+    const { id: runId } = await submitRun({ templateSlug: "x4-chunked", inputs: { input }, trigger: "api" });
+    const tile = (index: number) => ({ index, x: index * 10, y: 0, width: 10, height: 10, dataUrl: `data:image/webp;base64,AAA${index}` });
+    const update = (nodeId: string, finished: number[], iteration?: number): RunEvent => ({
+      type: "tile-map", runId, nodeId, iteration, canvas: { width: 40, height: 10 }, total: 4, finished: finished.map(tile), running: [{ index: 9, x: 0, y: 0, width: 10, height: 10 }],
+    });
+    publishRunEvent({ runId, type: "run-started" });
+    publishRunEvent(update("generate", [0, 1]));
+    publishRunEvent(update("other", [0]));
+    publishRunEvent(update("generate", [2]));
+    publishRunEvent({ runId, type: "run-canceled" });
+    const maps: Record<string, number[]> = {};
+    for await (const event of watchRun(runId)) if (event.type === "tile-map") maps[event.nodeId] = event.finished.map((t) => t.index);
+    assert.deepEqual(maps, { other: [0], generate: [0, 1, 2] });
+
+    const { id: loopRun } = await submitRun({ templateSlug: "x4-chunked", inputs: { input }, trigger: "api" });
+    publishRunEvent({ ...update("generate", [0, 1], 0), runId: loopRun });
+    publishRunEvent({ ...update("generate", [0], 1), runId: loopRun });
+    publishRunEvent({ runId: loopRun, type: "run-canceled" });
+    const passes: string[] = [];
+    for await (const event of watchRun(loopRun)) if (event.type === "tile-map") passes.push(`${event.iteration}: ${event.finished.map((t) => t.index)}`);
+    assert.deepEqual(passes, ["1: 0"]);
+  });
+});

@@ -2,7 +2,7 @@
 // succeeded, failed, canceled, interrupted); the runs subscription relays them (SSE). Executors in other
 // processes publish through a relay behind the same subscribe/publish pair: the app's executor child over
 // IPC, `tudsr worker` processes over Redis pub/sub (server/runs/bullmq/bridge.ts, with TUDSR_REDIS_URL).
-import type { EngineEvent } from "../../nodes/graph/events";
+import type { EngineEvent, TileEvent, TileRect } from "../../nodes/graph/events";
 import { FINAL_STATUSES, getRun, type RunStatus, type RunSummary } from "../db/runs";
 
 export type RunLevelEvent =
@@ -24,7 +24,27 @@ export type RunLevelEvent =
  */
 export type NodePreviewEvent = { type: "node-preview"; nodeId: string; port: string; width: number; height: number; dataUrl: string };
 
-export type RunEvent = (EngineEvent | RunLevelEvent | NodePreviewEvent) & { runId: string };
+/** A finished tile of the tile map: where it lands and a tiny WebP of it (a few hundred bytes). */
+export type TilePreview = TileRect & { index: number; dataUrl: string };
+
+/**
+ * The progressive tile map of a node computing tiles (server/runs/tile-map.ts), at most a few per second:
+ * the tiles finished since the node's previous update, and the tiles being computed now. In a run's history
+ * a node's updates are merged into one holding every finished tile, so a late watch draws the whole map.
+ * `canvas` is the size of the node's output; a new `iteration` (a loop's next pass) starts a new map.
+ */
+export type TileMapEvent = {
+  type: "tile-map";
+  nodeId: string;
+  iteration?: number;
+  canvas: { width: number; height: number };
+  total: number;
+  finished: TilePreview[];
+  running: (TileRect & { index: number })[];
+};
+
+/** The engine's own tile events are not relayed: the run's tile map stands for them, throttled. */
+export type RunEvent = (Exclude<EngineEvent, TileEvent> | RunLevelEvent | NodePreviewEvent | TileMapEvent) & { runId: string };
 
 /** First event of `watchRun`: the run as stored when the watch began. */
 export type RunSnapshotEvent = { type: "run-snapshot"; runId: string; run: RunSummary };
@@ -69,11 +89,23 @@ function remember(event: RunEvent): void {
     setTimeout(() => listeners.history.get(event.runId) === events && listeners.history.delete(event.runId), KEEP_FINISHED_MS).unref();
     return;
   }
-  if (event.type === "node-progress" || event.type === "node-preview") {
-    const index = events.findLastIndex((old) => old.type === event.type && old.nodeId === event.nodeId);
-    if (index >= 0) events.splice(index, 1);
+  let kept = event;
+  if (event.type === "node-progress" || event.type === "node-preview" || event.type === "tile-map") {
+    const { type, nodeId } = event;
+    const index = events.findLastIndex((old) => old.type === type && "nodeId" in old && old.nodeId === nodeId);
+    if (index >= 0) {
+      const [old] = events.splice(index, 1);
+      if (event.type === "tile-map") kept = mergeTileMaps(old as TileMapEvent & { runId: string }, event);
+    }
   }
-  if (events.length < HISTORY_LIMIT) events.push(event);
+  if (events.length < HISTORY_LIMIT) events.push(kept);
+}
+
+/** One tile-map event with the finished tiles of both (the same pass), or the newer one (a new pass). */
+function mergeTileMaps(old: TileMapEvent & { runId: string }, next: TileMapEvent & { runId: string }): TileMapEvent & { runId: string } {
+  if (old.iteration !== next.iteration) return next;
+  const fresh = new Set(next.finished.map((tile) => tile.index));
+  return { ...next, finished: [...old.finished.filter((tile) => !fresh.has(tile.index)), ...next.finished] };
 }
 
 export function publishRunEvent(event: RunEvent): void {

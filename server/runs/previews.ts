@@ -42,9 +42,9 @@ export function samplePreview(outputs: OutputValues, maxSide = PREVIEW_MAX_SIDE)
   return undefined;
 }
 
-export async function encodePreview(pixels: PreviewPixels): Promise<NodePreview> {
+export async function encodePreview(pixels: PreviewPixels, quality = WEBP_QUALITY): Promise<NodePreview> {
   const webp = await sharp(pixels.rgb, { raw: { width: pixels.previewWidth, height: pixels.previewHeight, channels: 3 } })
-    .webp({ quality: WEBP_QUALITY })
+    .webp({ quality })
     .toBuffer();
   return { port: pixels.port, width: pixels.width, height: pixels.height, dataUrl: `data:image/webp;base64,${webp.toString("base64")}` };
 }

@@ -19,6 +19,7 @@ import { type ExecutorNodeCache, executorNodeCache } from "./node-cache";
 import { RunPreviews } from "./previews";
 import { type RunStamp, RunStamper } from "./stamp";
 import { stampDifferences } from "./stamp-diff";
+import { RunTileMap } from "./tile-map";
 import { workerName } from "./bullmq/config";
 import { ABORT_CANCEL, ABORT_HANDBACK, ABORT_SHUTDOWN, recoverRuns, registerExecutor } from "./queue";
 
@@ -90,6 +91,7 @@ export function createRunExecutor(options: RunExecutorOptions = {}): RunExecutor
     publishRunEvent({ type: "run-started", runId: run.id });
     const timings = new TimingsFromEvents(run.graph);
     const previews = new RunPreviews(run.graph, (nodeId, preview) => publishRunEvent({ type: "node-preview", runId: run.id, nodeId, ...preview }));
+    const tileMap = new RunTileMap((update) => publishRunEvent({ ...update, runId: run.id }));
     let outcome: RunOutcome;
     let stamper: RunStamper | undefined;
     let rerun: RerunCheck | undefined;
@@ -116,6 +118,7 @@ export function createRunExecutor(options: RunExecutorOptions = {}): RunExecutor
         // A re-run exactly executes every node: served from the cache, it would prove nothing.
         cache: run.rerun ? undefined : await nodeCache?.forRun(),
         onEvent: (event) => {
+          if (event.type === "tile-started" || event.type === "tile-done") return tileMap.add(event);
           timings.add(event);
           publishRunEvent({ ...event, runId: run.id });
         },
@@ -123,6 +126,7 @@ export function createRunExecutor(options: RunExecutorOptions = {}): RunExecutor
           previews.onOutputs(nodeId, values, iteration);
           stamper!.onOutputs(nodeId, values, iteration);
         },
+        onTileImage: tileMap.onTileImage,
         fanOutTiles: claim && options.fanOutTiles ? options.fanOutTiles(run.id, claim.owner) : undefined,
       });
       if (signal.aborted) throw new CanceledError();
@@ -135,7 +139,7 @@ export function createRunExecutor(options: RunExecutorOptions = {}): RunExecutor
     if (claim && signal.aborted && signal.reason === ABORT_HANDBACK) {
       // The worker is shutting down: the run goes back to the queue (for another worker) instead of ending.
       if (outputs.length > 0) await removeRunOutputFiles(run.id, attempt);
-      await previews.flush();
+      await Promise.all([previews.flush(), tileMap.flush()]);
       if (await handBackRun(run.id, claim.owner)) {
         publishRunEvent({ type: "run-queued", runId: run.id });
         return "handed-back";
@@ -151,7 +155,7 @@ export function createRunExecutor(options: RunExecutorOptions = {}): RunExecutor
       if (!(recorded && outcome.status === "succeeded") && outputs.length > 0) await removeRunOutputFiles(run.id, attempt);
     }
     // Before the final event, which ends every watch of the run (the last previews are a few ms of encoding).
-    await previews.flush();
+    await Promise.all([previews.flush(), tileMap.flush()]);
     // A stale worker (another claim owns the row now) publishes no end: the run has not ended.
     if (claim && !recorded && !(await ownedOrEnded(run.id, claim.owner))) return "not-recorded";
     const stored = await getRun(run.id);

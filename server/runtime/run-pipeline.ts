@@ -1,6 +1,6 @@
 import type { MetricRecord, OutputValues, RunHost } from "../../nodes/graph/define-node";
 import type { NodeCache } from "../../nodes/graph/cache";
-import { type EngineResult, executeGraph, type NodeTiming } from "../../nodes/graph/engine";
+import { type EngineOptions, type EngineResult, executeGraph, type NodeTiming } from "../../nodes/graph/engine";
 import type { EngineListener } from "../../nodes/graph/events";
 import { applyOverrides, type ParamOverride } from "../../nodes/graph/overrides";
 import { GraphValidationError, parseGraph } from "../../nodes/graph/validate";
@@ -17,6 +17,8 @@ export interface RunPipelineOptions {
   cache?: NodeCache;
   /** See EngineOptions.onOutputs (the run queue makes node previews from them). */
   onOutputs?: (nodeId: string, outputs: OutputValues, iteration?: number) => void;
+  /** See EngineOptions.onTileImage (the run queue's tile map samples its previews from them). */
+  onTileImage?: EngineOptions["onTileImage"];
   maxPixels?: number;
   /** The distributed queue's tile fan-out (see RunHost.fanOutTiles); without it every tile runs here. */
   fanOutTiles?: RunHost["fanOutTiles"];
@@ -56,6 +58,7 @@ export async function runPipeline(graphInput: unknown, options: RunPipelineOptio
     onEvent: options.onEvent,
     cache: options.cache,
     onOutputs: options.onOutputs,
+    onTileImage: options.onTileImage,
   });
   return { outputs: [...host.outputs.values()], metrics: host.metrics, nodes: result.nodes, totalMs: result.totalMs };
 }

@@ -76,6 +76,8 @@ export async function runTileJob(data: TileJobData, inference: InferenceService)
     },
     signal,
     progress: () => {},
+    tileStarted: () => {},
+    tileDone: () => {},
     log: (message) => console.error(`tile job ${data.output}: ${message}`),
   };
   const upscaled = await upscaleTileBatch(images, model, { ...data.options, signal, log: ctx.log }, ctx);
