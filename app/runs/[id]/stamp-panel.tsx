@@ -31,7 +31,9 @@ export function StampPanel({ run }: { run: RunDetail }) {
     }),
   );
   if (!stamp) return null;
-  const canRerun = !isActiveStatus(run.status);
+  // A refused re-run offers "Re-run anyway" instead: re-running it exactly would compare with its own stamp.
+  const refused = run.status === "failed" && stamp.rerun !== undefined && !stamp.rerun.forced && stamp.rerun.differences.length > 0;
+  const canRerun = !isActiveStatus(run.status) && !refused;
   return (
     <section data-testid="stamp-panel">
       <div className="row">
@@ -43,17 +45,17 @@ export function StampPanel({ run }: { run: RunDetail }) {
           </button>
         )}
       </div>
-      {stamp.rerun && <RerunVerdict run={run} rerun={stamp.rerun} onForce={() => rerun.mutate({ id: stamp.rerun!.of, force: true })} forcing={rerun.isPending} />}
+      {stamp.rerun && <RerunVerdict run={run} rerun={stamp.rerun} refused={refused} onForce={() => rerun.mutate({ id: stamp.rerun!.of, force: true })} forcing={rerun.isPending} />}
       <StampFacts stamp={stamp} />
     </section>
   );
 }
 
 /** A re-run: the stamp's differences (prominent), and whether the outputs came out byte for byte the same. */
-function RerunVerdict({ run, rerun, onForce, forcing }: { run: RunDetail; rerun: NonNullable<RunStamp["rerun"]>; onForce: () => void; forcing: boolean }) {
+function RerunVerdict(props: { run: RunDetail; rerun: NonNullable<RunStamp["rerun"]>; refused: boolean; onForce: () => void; forcing: boolean }) {
+  const { run, rerun, refused, onForce, forcing } = props;
   const original = useQuery(useTRPC().runs.get.queryOptions({ id: rerun.of })).data;
   const of = <Link href={`/runs/${rerun.of}`}>{rerun.of}</Link>;
-  const refused = run.status === "failed" && !rerun.forced && rerun.differences.length > 0;
   const sameBytes =
     original && run.status === "succeeded" && original.outputs.length > 0
       ? original.outputs.every((output) => run.outputs.find((mine) => mine.name === output.name)?.sha256 === output.sha256)
