@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { defineNode, type Precision, requireInput, type RunContext } from "./graph/define-node";
+import { defineNode, type NodeReader, type Precision, requireInput, type RunHost } from "./graph/define-node";
+import { type ImageShape, planInput } from "./graph/plan";
 import { precisionFor } from "./generate";
 import { type ModelCost, planTiles } from "./image/tile-plan";
-import { cutTiles } from "./image/tiling";
-import type { RgbImage } from "./image/types";
+import { cutTiles, tileLayout } from "./image/tiling";
 
 const DEFAULT_TILE = 128;
 const DEFAULT_OVERLAP = 16;
@@ -30,18 +30,47 @@ export const chunkNode = defineNode({
     typeof params.overlap === "number" && typeof params.tileSize === "number" && params.overlap * 2 > params.tileSize
       ? [`overlap ${params.overlap} is more than half the tile size ${params.tileSize}`]
       : [],
+  async plan({ inputs, params, ctx }) {
+    const image = planInput(inputs, "image", "image");
+    const { size, overlap } = await chooseTiles(image, params, { readers: ctx.readers, host: ctx.host, log: () => {} });
+    const { width, height, xs, ys } = tileLayout(image.width, image.height, size, size, overlap);
+    const rects = ys.flatMap((y) => xs.map((x) => ({ x, y, width, height })));
+    const grid = { sourceWidth: image.width, sourceHeight: image.height, tileWidth: width, tileHeight: height, overlap, cols: xs.length, rows: ys.length, scale: 1 };
+    return {
+      outputs: { tiles: { kind: "tiles", grid, rects } },
+      workMegapixels: (image.width * image.height) / 1e6,
+      detail: { kind: "chunk", source: { width: image.width, height: image.height }, tileWidth: width, tileHeight: height, overlap, cols: xs.length, rows: ys.length, rects },
+    };
+  },
   async run({ inputs, params, ctx }) {
     const image = requireInput(inputs, "image", "image");
-    const planned = params.tileSize === "auto" || params.overlap === "auto" ? await autoTiles(image, params.multiple, ctx) : undefined;
-    const tileSize = params.tileSize === "auto" ? (planned?.tileSize ?? DEFAULT_TILE) : params.tileSize;
-    const overlap = params.overlap === "auto" ? Math.min(planned?.overlap ?? DEFAULT_OVERLAP, Math.floor(tileSize / 2)) : params.overlap;
-    const size = Math.max(params.multiple, tileSize - (tileSize % params.multiple));
+    const { size, overlap } = await chooseTiles(image, params, ctx);
     return { tiles: cutTiles(image, size, size, overlap) };
   },
 });
 
+type ChunkParams = { tileSize: number | "auto"; overlap: number | "auto"; multiple: number };
+/** What tile sizing needs of a RunHost; the plan preview's host has the same. */
+type SizingHost = Pick<RunHost, "describeModel" | "modelCost" | "memoryBudgetBytes">;
+
+/** The tile side and overlap a run cuts (and a plan predicts) for an image of this size. */
+async function chooseTiles(
+  image: ImageShape,
+  params: ChunkParams,
+  ctx: { readers: NodeReader[]; host: SizingHost; log(message: string): void },
+): Promise<{ size: number; overlap: number }> {
+  const planned = params.tileSize === "auto" || params.overlap === "auto" ? await autoTiles(image, params.multiple, ctx) : undefined;
+  const tileSize = params.tileSize === "auto" ? (planned?.tileSize ?? DEFAULT_TILE) : params.tileSize;
+  const overlap = params.overlap === "auto" ? Math.min(planned?.overlap ?? DEFAULT_OVERLAP, Math.floor(tileSize / 2)) : params.overlap;
+  return { size: Math.max(params.multiple, tileSize - (tileSize % params.multiple)), overlap };
+}
+
 /** The tile plan for the generate nodes reading these tiles, from their models' measured costs on this machine. */
-async function autoTiles(image: RgbImage, multiple: number, ctx: RunContext): Promise<{ tileSize: number; overlap: number } | undefined> {
+async function autoTiles(
+  image: ImageShape,
+  multiple: number,
+  ctx: { readers: NodeReader[]; host: SizingHost; log(message: string): void },
+): Promise<{ tileSize: number; overlap: number } | undefined> {
   const generators = ctx.readers.filter((reader) => reader.type === "generate");
   const { modelCost, memoryBudgetBytes } = ctx.host;
   if (!generators.length || !modelCost || !memoryBudgetBytes) {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineNode, requireInput } from "./graph/define-node";
+import { planInput } from "./graph/plan";
 import { degradeRealEsrgan, realEsrganDegradeOptions } from "./image/degrade";
 import { bicubicDownscale } from "./image/resample";
 import { createRng } from "./image/rng";
@@ -18,6 +19,15 @@ export const degradeNode = defineNode({
   }),
   inputs: { image: { type: "image", label: "Image" } },
   outputs: { image: { type: "image", label: "Low-res image" } },
+  async plan({ inputs, params }) {
+    const image = planInput(inputs, "image", "image");
+    const width = Math.floor(image.width / params.scale);
+    const height = Math.floor(image.height / params.scale);
+    if (width < 1 || height < 1) throw new Error(`${image.width}x${image.height} is too small for scale ${params.scale}`);
+    // Separable resampling keeps one pass's result; the Real-ESRGAN chain keeps a few full-size copies.
+    const workBytes = params.mode === "bicubic-down" ? width * image.height * 12 : image.width * image.height * 12 * 3;
+    return { outputs: { image: { kind: "image", width, height } }, workMegapixels: (image.width * image.height) / 1e6, workBytes };
+  },
   async run({ inputs, params, ctx }) {
     const image = requireInput(inputs, "image", "image");
     if (params.mode === "bicubic-down") return { image: bicubicDownscale(image, params.scale) };

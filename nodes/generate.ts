@@ -9,6 +9,7 @@ import {
   throwIfAborted,
 } from "./graph/define-node";
 import type { TileReport } from "./graph/events";
+import type { NodePlanResult, PlanValue } from "./graph/plan";
 import type { Tile, TileSet } from "./graph/values";
 import { crop, cutTiles, stitchTiles } from "./image/tiling";
 import { createImage, type RgbImage } from "./image/types";
@@ -54,6 +55,46 @@ export const generateNode = defineNode({
       if (consumed.has(port) && !connected.has(port)) problems.push(`output "${port}" is used but input "${port}" is not connected`);
     }
     return problems;
+  },
+  async plan({ inputs, params, ctx }): Promise<NodePlanResult> {
+    const model = await ctx.host.describeModel(params.model);
+    const precision = precisionFor(params.precision, model);
+    const providerUsed = await ctx.host.providerUsed(params.provider, params.onMissingProvider);
+    const source: PlanValue | undefined = inputs.image ?? inputs.tiles;
+    if (!source || source.kind === "number") throw new Error("connect exactly one input: tiles or image");
+    // What one model call sees: a tile (at the scale applied since chunking), padded to the model's size multiple.
+    const scale = source.kind === "tiles" ? source.grid.scale : 1;
+    const width = source.kind === "tiles" ? Math.round(source.grid.tileWidth * scale) : source.width;
+    const height = source.kind === "tiles" ? Math.round(source.grid.tileHeight * scale) : source.height;
+    const tiles = source.kind === "tiles" ? source.rects.length : 1;
+    const padded = { width: Math.ceil(width / model.sizeMultiple) * model.sizeMultiple, height: Math.ceil(height / model.sizeMultiple) * model.sizeMultiple };
+    const batch = Math.min(params.batchSize, tiles);
+    const predicted = await ctx.host.predictTile({ id: model.id, precision, provider: providerUsed }, padded, batch);
+    const covered = source.kind === "tiles" ? source.grid.sourceWidth * source.grid.sourceHeight * scale * scale : width * height;
+    const outputs: Record<string, PlanValue> =
+      source.kind === "tiles"
+        ? { tiles: { ...source, grid: { ...source.grid, scale: scale * model.scale } } }
+        : { image: { kind: "image", width: width * model.scale, height: height * model.scale } };
+    return {
+      outputs,
+      ms: tiles * predicted.ms,
+      // The call's input and output tensors, beside what the session itself holds.
+      workBytes: batch * padded.width * padded.height * 12 * (1 + model.scale * model.scale),
+      session: { key: `${model.id}:${precision}:${providerUsed}`, bytes: predicted.bytes },
+      detail: {
+        kind: "generate",
+        model: model.id,
+        scale: model.scale,
+        precision,
+        provider: params.provider,
+        providerUsed,
+        tiles,
+        tileWidth: width,
+        tileHeight: height,
+        modelPixelsPerOutputPixel: (tiles * width * height) / covered,
+        basis: predicted.basis,
+      },
+    };
   },
   async run({ inputs, params, ctx }): Promise<OutputValues> {
     const model = await ctx.host.describeModel(params.model);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineNode } from "./graph/define-node";
+import { planValueBytes } from "./graph/plan";
 
 export const loadImageNode = defineNode({
   type: "load-image",
@@ -18,6 +19,12 @@ export const loadImageNode = defineNode({
   inputs: {},
   outputs: { image: { type: "image", label: "Image" } },
   identify: ({ params, host }) => host.inputKey(params.input),
+  async plan({ params, ctx }) {
+    const { width, height } = await ctx.host.inputSize(params.input);
+    const image = { kind: "image" as const, width, height };
+    // The decoder's 8-bit pixels beside the float image they become.
+    return { outputs: { image }, workMegapixels: (width * height) / 1e6, workBytes: planValueBytes(image) / 4 };
+  },
   async run({ params, ctx }) {
     const { image, notes } = await ctx.host.loadInput(params.input);
     for (const note of notes) ctx.log(note);

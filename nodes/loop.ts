@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineNode, type OutputValues, type Ports, requireInput, type RunContext, throwIfAborted } from "./graph/define-node";
+import { type NodePlanResult, type PlanValue, planInput } from "./graph/plan";
 import type { Tile, TileSet } from "./graph/values";
 import type { RgbImage } from "./image/types";
 
@@ -37,6 +38,19 @@ export const loopNode = defineNode({
   inputs: (params) => (params.mode === "map" ? mapPorts.inputs : repeatPorts.inputs),
   outputs: (params) => (params.mode === "map" ? mapPorts.outputs : repeatPorts.outputs),
   container: true,
+  async plan({ inputs, params, ctx }): Promise<NodePlanResult> {
+    if (params.mode === "repeat") {
+      let value: PlanValue = planInput(inputs, "image", "image");
+      for (let pass = 0; pass < params.times; pass++) value = await ctx.body!(value, pass);
+      return { outputs: { image: value } };
+    }
+    const source = planInput(inputs, "tiles", "tiles");
+    const tile = { kind: "image" as const, width: Math.round(source.grid.tileWidth * source.grid.scale), height: Math.round(source.grid.tileHeight * source.grid.scale) };
+    let result: PlanValue = tile;
+    for (let index = 0; index < source.rects.length; index++) result = await ctx.body!(tile, index);
+    const scale = result.kind === "image" ? (source.grid.scale * result.width) / tile.width : source.grid.scale;
+    return { outputs: { tiles: { ...source, grid: { ...source.grid, scale } } } };
+  },
   async run({ inputs, params, ctx }): Promise<OutputValues> {
     return params.mode === "repeat"
       ? { image: await repeat(requireInput(inputs, "image", "image"), params.times, ctx) }

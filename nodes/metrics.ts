@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineNode, requireInput } from "./graph/define-node";
+import { planInput } from "./graph/plan";
 import { crop } from "./image/tiling";
 import { psnrY, ssimY } from "./image/metrics";
 
@@ -21,6 +22,12 @@ export const metricsNode = defineNode({
     ssim: { type: "number", label: "SSIM" },
   },
   sideEffect: true,
+  async plan({ inputs }) {
+    const { width, height } = planInput(inputs, "image", "image");
+    planInput(inputs, "reference", "image");
+    // Y planes of both images and SSIM's filtered planes.
+    return { outputs: { psnr: { kind: "number" }, ssim: { kind: "number" } }, workMegapixels: (width * height) / 1e6, workBytes: width * height * 4 * 7 };
+  },
   async run({ inputs, params, ctx }) {
     const image = requireInput(inputs, "image", "image");
     let reference = requireInput(inputs, "reference", "image");

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineNode, requireInput } from "./graph/define-node";
+import { planInput } from "./graph/plan";
 import { resize } from "./image/resample";
 
 export const resizeNode = defineNode({
@@ -19,6 +20,15 @@ export const resizeNode = defineNode({
   outputs: { image: { type: "image", label: "Image" } },
   check: ({ params }) =>
     params.by === "size" && params.width === 0 && params.height === 0 ? ["set a width, a height or both"] : [],
+  async plan({ inputs, params }) {
+    const image = planInput(inputs, "image", "image");
+    const [width, height] = targetSize(image.width, image.height, params);
+    return {
+      outputs: { image: { kind: "image", width, height } },
+      workMegapixels: Math.max(image.width * image.height, width * height) / 1e6,
+      workBytes: width * image.height * 12, // the first pass's result
+    };
+  },
   async run({ inputs, params }) {
     const image = requireInput(inputs, "image", "image");
     const [width, height] = targetSize(image.width, image.height, params);

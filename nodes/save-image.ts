@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineNode, requireInput } from "./graph/define-node";
+import { planInput } from "./graph/plan";
 
 export const saveImageNode = defineNode({
   type: "save-image",
@@ -18,6 +19,11 @@ export const saveImageNode = defineNode({
   inputs: { image: { type: "image", label: "Image" } },
   outputs: {},
   sideEffect: true,
+  async plan({ inputs }) {
+    const { width, height } = planInput(inputs, "image", "image");
+    // 8-bit pixels for the encoder, and the encoder's own copy.
+    return { outputs: {}, workMegapixels: (width * height) / 1e6, workBytes: width * height * 6 };
+  },
   async run({ inputs, params, ctx }) {
     await ctx.host.saveOutput(params.output, requireInput(inputs, "image", "image"), {
       format: params.format,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineNode, requireInput } from "./graph/define-node";
+import { planInput } from "./graph/plan";
 import { stitchTiles } from "./image/tiling";
 
 export const stitchNode = defineNode({
@@ -15,6 +16,13 @@ export const stitchNode = defineNode({
   }),
   inputs: { tiles: { type: "tiles", label: "Tiles" } },
   outputs: { image: { type: "image", label: "Image" } },
+  async plan({ inputs }) {
+    const { grid } = planInput(inputs, "tiles", "tiles");
+    const width = Math.round(grid.sourceWidth * grid.scale);
+    const height = Math.round(grid.sourceHeight * grid.scale);
+    // The blend weights' sum per output pixel.
+    return { outputs: { image: { kind: "image", width, height } }, workMegapixels: (width * height) / 1e6, workBytes: width * height * 4 };
+  },
   async run({ inputs, params }) {
     return { image: stitchTiles(requireInput(inputs, "tiles", "tiles"), params.blend) };
   },

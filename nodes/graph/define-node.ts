@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { ModelCost } from "../image/tile-plan";
 import type { RgbImage } from "../image/types";
 import type { TileReport } from "./events";
+import type { NodePlanResult, PlanContext, PlanValue } from "./plan";
 import type { PortType, PortValue, PortValues } from "./values";
 
 export interface PortSpec {
@@ -145,6 +146,8 @@ export interface NodeDefinition<Schema extends z.ZodObject = z.ZodObject> {
   identify?: (args: { params: z.output<Schema>; host: RunHost }) => Promise<string>;
   /** Problems that depend on which inputs are wired, e.g. "connect exactly one of image or tiles". */
   check?: (args: { params: z.output<Schema>; connected: ReadonlySet<string>; consumed: ReadonlySet<string> }) => string[];
+  /** The node's output sizes and costs without running it (the plan preview: nodes/graph/plan-graph.ts). */
+  plan?: (args: { inputs: Partial<Record<string, PlanValue>>; params: z.output<Schema>; ctx: PlanContext }) => Promise<NodePlanResult>;
   /** Must not mutate its inputs: they may be shared with the cache and other consumers. */
   run(args: { inputs: InputValues; params: z.output<Schema>; ctx: RunContext }): Promise<OutputValues>;
 }

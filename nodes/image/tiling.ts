@@ -13,15 +13,19 @@ export function axisStarts(length: number, tile: number, overlap: number): numbe
   return Array.from({ length: count }, (_, i) => Math.round((i * (length - tile)) / (count - 1)));
 }
 
-/** Cuts overlapping tiles; each tile is a copy, so the source can be freed. */
-export function cutTiles(image: RgbImage, tileWidth: number, tileHeight: number, overlap: number): TileSet {
-  const width = Math.min(tileWidth, image.width);
-  const height = Math.min(tileHeight, image.height);
-  if (overlap >= Math.min(width, height) && (image.width > width || image.height > height)) {
+/** Where cutTiles cuts: the tile size (clamped to the image) and each column's and row's start. */
+export function tileLayout(imageWidth: number, imageHeight: number, tileWidth: number, tileHeight: number, overlap: number) {
+  const width = Math.min(tileWidth, imageWidth);
+  const height = Math.min(tileHeight, imageHeight);
+  if (overlap >= Math.min(width, height) && (imageWidth > width || imageHeight > height)) {
     throw new Error(`overlap ${overlap} must be smaller than the tile (${width}x${height})`);
   }
-  const xs = axisStarts(image.width, width, overlap);
-  const ys = axisStarts(image.height, height, overlap);
+  return { width, height, xs: axisStarts(imageWidth, width, overlap), ys: axisStarts(imageHeight, height, overlap) };
+}
+
+/** Cuts overlapping tiles; each tile is a copy, so the source can be freed. */
+export function cutTiles(image: RgbImage, tileWidth: number, tileHeight: number, overlap: number): TileSet {
+  const { width, height, xs, ys } = tileLayout(image.width, image.height, tileWidth, tileHeight, overlap);
   const tiles: Tile[] = [];
   ys.forEach((y, row) =>
     xs.forEach((x, col) => tiles.push({ x, y, width, height, col, row, image: crop(image, x, y, width, height) })),

@@ -108,6 +108,14 @@ export async function readImageHeader(input: Buffer | string, what = typeof inpu
   }
 }
 
+/** An image's size as a run sees it (EXIF orientation applied), from its header alone. */
+export async function imageSize(input: Buffer | string, what = typeof input === "string" ? input : "image data"): Promise<{ width: number; height: number }> {
+  const meta = await readImageHeader(input, what);
+  if (!meta.width || !meta.height) throw new ImageDecodeError(`${what}: image has no dimensions`, "no-dimensions");
+  // Orientations 5-8 turn the image a quarter: decoded, its width and height are swapped.
+  return (meta.orientation ?? 1) >= 5 ? { width: meta.height, height: meta.width } : { width: meta.width, height: meta.height };
+}
+
 /**
  * Decodes PNG/JPEG/WebP/etc. into the engine's RGB float CHW layout. EXIF orientation is applied and
  * alpha is dropped (composited on nothing: the colour channels are kept as stored), both reported as notes.

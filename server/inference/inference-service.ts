@@ -6,7 +6,7 @@ import path from "node:path";
 import * as ort from "onnxruntime-node";
 import { type ExecutionProvider, type InferenceOptions, type ModelInfo, type Precision, type Tensor, throwIfAborted } from "../../nodes/graph/define-node";
 import type { ModelCost } from "../../nodes/image/tile-plan";
-import { modelMeasurement } from "../models/footprint";
+import { measurementKey, type ModelMeasurement, modelMeasurement } from "../models/footprint";
 import { MANIFEST_FILE, type ModelManifestEntry, modelsDir, readModelManifest } from "../models/manifest";
 import { type SessionSettings, sessionOptions, sessionSettings } from "./session-settings";
 
@@ -138,11 +138,28 @@ export class InferenceService {
 
   /** The measured cost of a model's tiles on this machine (measured on first use, then kept in the models folder). */
   async cost(modelId: string, precision: Precision, provider: ExecutionProvider): Promise<ModelCost> {
+    const { baseBytes, bytesPerInputPixel, borderPx, msPerInputMegapixel } = await this.measurement(modelId, precision, provider);
+    return { baseBytes, bytesPerInputPixel, borderPx, msPerInputMegapixel };
+  }
+
+  /** The whole calibration behind cost(), with the tile sizes it ran. */
+  async measurement(modelId: string, precision: Precision, provider: ExecutionProvider): Promise<ModelMeasurement> {
     const entry = (await this.entries()).get(modelId);
     if (!entry) throw new UnknownModelError(`unknown model "${modelId}"`);
     modelFile(entry, precision);
-    const { baseBytes, bytesPerInputPixel, borderPx, msPerInputMegapixel } = await modelMeasurement(entry, { dir: this.dir, precision, provider, threads: this.threads, spinning: this.settings.spinning });
-    return { baseBytes, bytesPerInputPixel, borderPx, msPerInputMegapixel };
+    return modelMeasurement(entry, { dir: this.dir, precision, provider, threads: this.threads, spinning: this.settings.spinning });
+  }
+
+  /** The models folder, where measurements of this machine are kept. */
+  get modelsFolder(): string {
+    return this.dir;
+  }
+
+  /** Names what a measurement of this model was taken with (file, precision, provider, threading). */
+  async measurementKey(modelId: string, precision: Precision, provider: ExecutionProvider): Promise<string> {
+    const entry = (await this.entries()).get(modelId);
+    if (!entry) throw new UnknownModelError(`unknown model "${modelId}"`);
+    return measurementKey(entry, precision, provider, this.threads, this.settings.spinning);
   }
 
   async infer(modelId: string, input: Tensor, options: InferenceOptions): Promise<Tensor> {

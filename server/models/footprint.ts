@@ -41,7 +41,8 @@ export function measuredTiles(sizeMultiple: number): [number, number] {
   return [round(64), round(128)];
 }
 
-function key(entry: ModelManifestEntry, precision: "fp32" | "int8", provider: string, threads: number, spinning: boolean): string {
+/** Identifies a measurement: the model file (by hash), precision, provider and threading. */
+export function measurementKey(entry: ModelManifestEntry, precision: "fp32" | "int8", provider: string, threads: number, spinning: boolean): string {
   const sha = precision === "int8" && entry.int8 && "sha256" in entry.int8 ? entry.int8.sha256 : entry.sha256;
   return `${MEASUREMENT_VERSION}:${sha}:${precision}:${provider}:${threads}${spinning ? "+spin" : ""}`;
 }
@@ -81,7 +82,7 @@ export function modelMeasurement(
   entry: ModelManifestEntry,
   options: { dir: string; precision: "fp32" | "int8"; provider: string; threads: number; spinning: boolean },
 ): Promise<ModelMeasurement> {
-  const id = key(entry, options.precision, options.provider, options.threads, options.spinning);
+  const id = measurementKey(entry, options.precision, options.provider, options.threads, options.spinning);
   let measurement = pending.get(id);
   if (!measurement) {
     measurement = (async () => {

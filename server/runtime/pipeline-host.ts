@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { MetricRecord, RunHost, SaveOptions } from "../../nodes/graph/define-node";
+import type { ImageShape } from "../../nodes/graph/plan";
 import type { RgbImage } from "../../nodes/image/types";
-import { DEFAULT_MAX_PIXELS, decodeImage, encodeImage } from "../images/codec";
+import { DEFAULT_MAX_PIXELS, decodeImage, encodeImage, imageSize } from "../images/codec";
 import { type InferenceService, memoryBudgetBytes } from "../inference/inference-service";
 
 /**
@@ -73,6 +74,12 @@ export class PipelineHost implements RunHost {
     } catch (error) {
       throw new Error(`${typeof source === "string" ? source : `input "${name}"`}: ${(error as Error).message.replace(/^image data: /, "")}`);
     }
+  }
+
+  /** A run input's size from its header (what the run's plan is made of when its timings are recorded). */
+  async inputSize(name: string): Promise<ImageShape> {
+    const source = this.source(name);
+    return imageSize(await this.inputBytes(name), typeof source === "string" ? source : `input "${name}"`);
   }
 
   async inputKey(name: string): Promise<string> {

@@ -7,6 +7,7 @@ import { GraphValidationError, parseGraph } from "../../nodes/graph/validate";
 import { nodeRegistry } from "../../nodes/index";
 import type { InferenceService } from "../inference/inference-service";
 import { type EncodedOutput, PipelineHost, type RunInputSource } from "./pipeline-host";
+import { RunTimingRecorder } from "./record-timings";
 
 export interface RunPipelineOptions {
   inference: InferenceService;
@@ -51,14 +52,22 @@ export async function runPipeline(graphInput: unknown, options: RunPipelineOptio
   const host = options.fanOutTiles
     ? new FanOutHost(options.inputs, options.inference, options.maxPixels, options.fanOutTiles)
     : new PipelineHost(options.inputs, options.inference, options.maxPixels);
+  const timings = new RunTimingRecorder();
   const result: EngineResult = await executeGraph(graph, {
     registry: nodeRegistry,
     host,
     signal: options.signal,
-    onEvent: options.onEvent,
+    onEvent: (event) => {
+      timings.handle(event);
+      options.onEvent?.(event);
+    },
     cache: options.cache,
     onOutputs: options.onOutputs,
     onTileImage: options.onTileImage,
   });
+  // A run whose times cannot be recorded still succeeded: the plan predicts from what was recorded before.
+  await timings
+    .record(graph, options.inference, (name) => host.inputSize(name), { distributed: options.fanOutTiles !== undefined })
+    .catch((error: unknown) => console.warn(`run timings not recorded: ${error instanceof Error ? error.message : String(error)}`));
   return { outputs: [...host.outputs.values()], metrics: host.metrics, nodes: result.nodes, totalMs: result.totalMs };
 }

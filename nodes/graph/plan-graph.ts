@@ -1,0 +1,173 @@
+// Plans a graph without running it: walks it in the order the engine runs it (one node at a time, containers
+// planning their body per pass), asking each node's own `plan` for its output sizes and costs, and adds up the
+// predicted time and the memory held at once (values alive until their last reader ran, as the engine frees
+// them, plus the model sessions, which stay in the process once made).
+import { type AnyNodeDefinition, inputPorts, type NodeReader } from "./define-node";
+import { NodeRunError } from "./engine";
+import type { ChunkPlan, GeneratePlan, ImageShape, PlanHost, PlanValue } from "./plan";
+import { planValueBytes } from "./plan";
+import type { Graph, GraphNode } from "./schema";
+import { checkGraph, type NodeRegistry, ownPort, resolveParams } from "./validate";
+
+export interface NodePlanReport {
+  nodeId: string;
+  type: string;
+  /** The pass of the loop whose body this is (absent at the top level). */
+  iteration?: number;
+  outputs: Record<string, PlanValue>;
+  /** Predicted time of this node (this pass). */
+  ms: number;
+  /** The work a node without a model does, which its time is predicted (and recorded) per megapixel of. */
+  workMegapixels?: number;
+  detail?: ChunkPlan | GeneratePlan;
+}
+
+export interface RunPlan {
+  inputs: Record<string, ImageShape>;
+  /** Every node the run executes, in the engine's order; a loop's body nodes once per pass, before the loop. */
+  nodes: NodePlanReport[];
+  totalMs: number;
+  /** Predicted peak memory the run adds to its process: images and tiles alive at once, and model sessions. */
+  peakBytes: number;
+  /** The node running when that peak is reached. */
+  peakNodeId: string;
+}
+
+interface Source {
+  node: string;
+  handle: string;
+}
+
+interface Compiled {
+  nodes: Map<string, GraphNode>;
+  definitions: Map<string, AnyNodeDefinition>;
+  params: Map<string, Record<string, unknown>>;
+  sources: Map<string, Map<string, Source>>;
+  scopes: Map<string, GraphNode[]>;
+  bodyResult: Map<string, Source>;
+}
+
+function compile(graph: Graph, registry: NodeRegistry): Compiled {
+  const compiled: Compiled = { nodes: new Map(), definitions: new Map(), params: new Map(), sources: new Map(), scopes: new Map(), bodyResult: new Map() };
+  for (const node of graph.nodes) {
+    const definition = registry.get(node.type)!;
+    compiled.nodes.set(node.id, node);
+    compiled.definitions.set(node.id, definition);
+    compiled.params.set(node.id, resolveParams(definition, node.params));
+    compiled.sources.set(node.id, new Map());
+    const scope = node.parentId ?? "";
+    compiled.scopes.set(scope, [...(compiled.scopes.get(scope) ?? []), node]);
+  }
+  for (const edge of graph.edges) {
+    const port = ownPort(inputPorts(compiled.definitions.get(edge.target)!, compiled.params.get(edge.target)!), edge.targetHandle)!;
+    const source = { node: edge.source, handle: edge.sourceHandle };
+    if (port.internal) compiled.bodyResult.set(edge.target, source);
+    else compiled.sources.get(edge.target)!.set(edge.targetHandle, source);
+  }
+  return compiled;
+}
+
+/** As the engine's: a container reading a node stands for the body nodes reading its body-in. */
+function readersOf(compiled: Compiled, nodeId: string): NodeReader[] {
+  const reading = (source: string) =>
+    [...compiled.sources].filter(([, ports]) => [...ports.values()].some((from) => from.node === source)).map(([id]) => compiled.nodes.get(id)!);
+  return reading(nodeId)
+    .flatMap((reader) => (compiled.definitions.get(reader.id)!.container ? reading(reader.id).filter((inner) => inner.parentId === reader.id) : [reader]))
+    .map((reader) => ({ id: reader.id, type: reader.type, params: compiled.params.get(reader.id)! }));
+}
+
+function failed(node: GraphNode, error: unknown): NodeRunError {
+  return error instanceof NodeRunError ? error : new NodeRunError(node.id, node.type, error instanceof Error ? error.message : String(error));
+}
+
+/** The plan of a graph (validated first; a problem throws GraphValidationError, a node's failure NodeRunError). */
+export async function planGraph(input: unknown, registry: NodeRegistry, host: PlanHost): Promise<RunPlan> {
+  const graph = checkGraph(input, registry);
+  const compiled = compile(graph, registry);
+  const reports: NodePlanReport[] = [];
+  const inputs: Record<string, ImageShape> = {};
+  const sessions = new Map<string, number>();
+  const sessionBytes = () => [...sessions.values()].reduce((sum, bytes) => sum + bytes, 0);
+  let liveBytes = 0;
+  let peak = { bytes: 0, nodeId: "" };
+  // The host as the nodes see it, noting each input's size for the plan.
+  const planHost: PlanHost = {
+    inputSize: async (name) => (inputs[name] = await host.inputSize(name)),
+    describeModel: (id) => host.describeModel(id),
+    modelCost: host.modelCost && ((...args) => host.modelCost!(...args)),
+    memoryBudgetBytes: host.memoryBudgetBytes && (() => host.memoryBudgetBytes!()),
+    providerUsed: (...args) => host.providerUsed(...args),
+    predictTile: (...args) => host.predictTile(...args),
+    predictNodeMs: (...args) => host.predictNodeMs(...args),
+  };
+
+  async function planScope(scope: string, seed: PlanValue | undefined, iteration: number | undefined): Promise<Map<string, Record<string, PlanValue>>> {
+    const members = compiled.scopes.get(scope) ?? [];
+    const memberIds = new Set(members.map((node) => node.id));
+    const outputs = new Map<string, Record<string, PlanValue>>();
+    const upstream = new Map(
+      members.map((node) => [node.id, new Set([...compiled.sources.get(node.id)!.values()].map((s) => s.node).filter((id) => memberIds.has(id)))]),
+    );
+    const waitingOn = new Map(members.map((node) => [node.id, upstream.get(node.id)!.size]));
+    const consumers = new Map<string, string[]>();
+    for (const [nodeId, from] of upstream) for (const source of from) consumers.set(source, [...(consumers.get(source) ?? []), nodeId]);
+    const unreadBy = new Map(members.map((node) => [node.id, consumers.get(node.id)?.length ?? 0]));
+    const keep = scope ? compiled.bodyResult.get(scope)?.node : undefined;
+    const bytesOf = (values: Record<string, PlanValue>) => Object.values(values).reduce((sum, value) => sum + planValueBytes(value), 0);
+    const drop = (nodeId: string) => {
+      liveBytes -= bytesOf(outputs.get(nodeId)!);
+      outputs.delete(nodeId);
+    };
+
+    const ready = members.filter((node) => waitingOn.get(node.id) === 0);
+    while (ready.length) {
+      const node = ready.shift()!;
+      const definition = compiled.definitions.get(node.id)!;
+      const nodeInputs: Partial<Record<string, PlanValue>> = {};
+      for (const [port, source] of compiled.sources.get(node.id)!) nodeInputs[port] = source.node === scope ? seed : outputs.get(source.node)![source.handle];
+      if (!definition.plan) throw new NodeRunError(node.id, node.type, "this node type cannot be planned (it has no plan)");
+      const body = definition.container
+        ? async (value: PlanValue, pass: number) => {
+            const result = compiled.bodyResult.get(node.id)!;
+            // From the second pass on, the previous pass's result is what the body reads.
+            const held = pass > 0 ? planValueBytes(value) : 0;
+            liveBytes += held;
+            const bodyOutputs = await planScope(node.id, value, pass);
+            const resultValue = bodyOutputs.get(result.node)![result.handle];
+            for (const values of bodyOutputs.values()) liveBytes -= bytesOf(values);
+            liveBytes -= held;
+            return resultValue;
+          }
+        : undefined;
+      let planned;
+      try {
+        planned = await definition.plan({ inputs: nodeInputs, params: compiled.params.get(node.id)!, ctx: { nodeId: node.id, host: planHost, readers: readersOf(compiled, node.id), body } });
+      } catch (error) {
+        throw failed(node, error);
+      }
+      if (planned.session) sessions.set(planned.session.key, Math.max(sessions.get(planned.session.key) ?? 0, planned.session.bytes));
+      const held = liveBytes + bytesOf(planned.outputs) + (planned.workBytes ?? 0) + sessionBytes();
+      if (held > peak.bytes) peak = { bytes: held, nodeId: node.id };
+      const ms = planned.ms ?? (planned.workMegapixels === undefined ? 0 : await host.predictNodeMs(node.type, planned.workMegapixels));
+      reports.push({ nodeId: node.id, type: node.type, iteration, outputs: planned.outputs, ms, workMegapixels: planned.ms === undefined ? planned.workMegapixels : undefined, detail: planned.detail });
+      outputs.set(node.id, planned.outputs);
+      liveBytes += bytesOf(planned.outputs);
+      for (const source of upstream.get(node.id)!) {
+        const left = unreadBy.get(source)! - 1;
+        unreadBy.set(source, left);
+        if (left === 0 && source !== keep) drop(source);
+      }
+      if (unreadBy.get(node.id) === 0 && node.id !== keep) drop(node.id);
+      for (const consumer of consumers.get(node.id) ?? []) {
+        const left = waitingOn.get(consumer)! - 1;
+        waitingOn.set(consumer, left);
+        if (left === 0) ready.push(compiled.nodes.get(consumer)!);
+      }
+    }
+    return outputs;
+  }
+
+  const top = await planScope("", undefined, undefined);
+  for (const values of top.values()) liveBytes -= Object.values(values).reduce((sum, value) => sum + planValueBytes(value), 0);
+  return { inputs, nodes: reports, totalMs: reports.reduce((sum, report) => sum + report.ms, 0), peakBytes: peak.bytes, peakNodeId: peak.nodeId };
+}

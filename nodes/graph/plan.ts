@@ -1,0 +1,117 @@
+// What a graph will do, worked out before it runs: the size of every image, the tiles every chunk node will cut
+// and what every generate node will cost on this machine. Each node type says it in its own file (its `plan`,
+// beside its `run`); nodes/graph/plan-graph.ts walks the graph with them. Pure: sizes only, no pixels.
+import type { ExecutionProvider, ModelInfo, NodeReader, Precision } from "./define-node";
+import type { TileGrid } from "./values";
+import type { ModelCost } from "../image/tile-plan";
+
+/** A tile's place in the image it was cut from, in that image's pixels. */
+export interface PlanRect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface ImageShape {
+  width: number;
+  height: number;
+}
+
+/** What travels on a port in a plan: an image's size, the grid and rects of tiles, or a number. */
+export type PlanValue =
+  | { kind: "image"; width: number; height: number }
+  | { kind: "tiles"; grid: TileGrid; /** Each tile's rect in the pixels of the image it was cut from, row-major. */ rects: PlanRect[] }
+  | { kind: "number" };
+
+/** A prediction of one model call, from what this machine measured. */
+export interface TilePrediction {
+  /** Per tile. */
+  ms: number;
+  /** Peak memory the model's session holds for a tile of this size. */
+  bytes: number;
+  /** Where the time came from: real runs of this tile size, or the calibration (or real runs of other sizes). */
+  basis: "runs" | "calibration";
+}
+
+/** The server's half of planning: input sizes, models, and the measurements predictions come from. */
+export interface PlanHost {
+  inputSize(name: string): Promise<ImageShape>;
+  describeModel(id: string): Promise<ModelInfo>;
+  /** As RunHost.modelCost (chunk's `auto` tiles); hosts without measurements leave it out. */
+  modelCost?(modelId: string, precision: Precision, provider: ExecutionProvider): Promise<ModelCost>;
+  memoryBudgetBytes?(): number;
+  /** The provider a session asked for `provider` would run on here (CPU when the other is missing and allowed). */
+  providerUsed(provider: ExecutionProvider, onMissing: "fallback-cpu" | "error"): Promise<ExecutionProvider>;
+  /** One call of `batch` tiles of this size: ms per tile, and the session's peak bytes for the call. */
+  predictTile(model: { id: string; precision: Precision; provider: ExecutionProvider }, tile: ImageShape, batch: number): Promise<TilePrediction>;
+  /** Predicted ms of a node without a model working on `megapixels`, from real runs (0 before any). */
+  predictNodeMs(nodeType: string, megapixels: number): Promise<number>;
+}
+
+/** What a chunk node will cut. */
+export interface ChunkPlan {
+  kind: "chunk";
+  source: ImageShape;
+  tileWidth: number;
+  tileHeight: number;
+  overlap: number;
+  cols: number;
+  rows: number;
+  rects: PlanRect[];
+}
+
+/** What a generate node will run. */
+export interface GeneratePlan {
+  kind: "generate";
+  model: string;
+  scale: number;
+  precision: Precision;
+  provider: ExecutionProvider;
+  /** The provider its session will really run on here. */
+  providerUsed: ExecutionProvider;
+  tiles: number;
+  tileWidth: number;
+  tileHeight: number;
+  /** Pixels through the model per pixel of its output image (1 = nothing computed twice; overlaps make it more). */
+  modelPixelsPerOutputPixel: number;
+  basis: TilePrediction["basis"];
+}
+
+export interface NodePlanResult {
+  outputs: Record<string, PlanValue>;
+  /** Pixels of the node's own work, for nodes without a model (their time is predicted per megapixel). */
+  workMegapixels?: number;
+  /** Predicted ms of a node with a model (set by generate; others are predicted from workMegapixels). */
+  ms?: number;
+  /** Bytes the node holds while it runs beyond its inputs and outputs (buffers, encoders). */
+  workBytes?: number;
+  /** A model session this node uses and its memory: sessions stay in the process once made. */
+  session?: { key: string; bytes: number };
+  detail?: ChunkPlan | GeneratePlan;
+}
+
+/** Plans a container's body once: the value given to body-in in, what reaches body-out back. */
+export type BodyPlanner = (input: PlanValue, iteration: number) => Promise<PlanValue>;
+
+export interface PlanContext {
+  nodeId: string;
+  host: PlanHost;
+  readers: NodeReader[];
+  body?: BodyPlanner;
+}
+
+/** Bytes of a value of this plan's shape (RGB float32). */
+export function planValueBytes(value: PlanValue): number {
+  if (value.kind === "image") return value.width * value.height * 12;
+  if (value.kind === "tiles") return value.rects.length * Math.round(value.grid.tileWidth * value.grid.scale) * Math.round(value.grid.tileHeight * value.grid.scale) * 12;
+  return 8;
+}
+
+/** The plan value on a port the planner has checked is connected. */
+export function planInput<K extends PlanValue["kind"]>(inputs: Partial<Record<string, PlanValue>>, name: string, kind: K): Extract<PlanValue, { kind: K }> {
+  const value = inputs[name];
+  if (value === undefined) throw new Error(`input "${name}" is not connected`);
+  if (value.kind !== kind) throw new Error(`input "${name}" is ${value.kind}, expected ${kind}`);
+  return value as Extract<PlanValue, { kind: K }>;
+}

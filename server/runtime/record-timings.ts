@@ -1,0 +1,42 @@
+// Every real run refines the predictions: once a run succeeded, each node it really executed (not served from
+// the cache) is matched with the same run's plan, and its time per megapixel is folded into models/timings.json,
+// per model measurement and tile size for generate nodes, per node type for the others.
+import type { EngineEvent } from "../../nodes/graph/events";
+import type { ImageShape } from "../../nodes/graph/plan";
+import type { Graph } from "../../nodes/graph/schema";
+import type { InferenceService } from "../inference/inference-service";
+import { nodeTimingKey, recordTimings, type TimingSample, tileTimingKey } from "../models/run-timings";
+import { planRun } from "./plan-run";
+
+export class RunTimingRecorder {
+  private readonly finished: { nodeId: string; iteration?: number; ms: number }[] = [];
+
+  handle(event: EngineEvent): void {
+    if (event.type === "node-finished" && !event.cached) this.finished.push({ nodeId: event.nodeId, iteration: event.iteration, ms: event.ms });
+  }
+
+  /**
+   * `graph` as it ran (overrides applied). `distributed`: the run could spread tiles over workers, so a generate
+   * node with `distribute: auto` timed the workers, not this machine (it is left out).
+   */
+  async record(graph: Graph, inference: InferenceService, sizes: (name: string) => Promise<ImageShape>, options: { distributed: boolean }): Promise<void> {
+    const plan = await planRun(graph, { inference, sizes });
+    const samples: TimingSample[] = [];
+    for (const { nodeId, iteration, ms } of this.finished) {
+      const report = plan.nodes.find((candidate) => candidate.nodeId === nodeId && candidate.iteration === iteration);
+      const spread = options.distributed && graph.nodes.find((node) => node.id === nodeId)?.params.distribute === "auto";
+      if (report?.detail?.kind === "generate" && !spread) {
+        const { model, precision, providerUsed, tiles, tileWidth, tileHeight } = report.detail;
+        const { sizeMultiple } = await inference.describeModel(model);
+        // Keyed by what the model sees: the tile padded to the model's size multiple (as the plan predicts it).
+        const width = Math.ceil(tileWidth / sizeMultiple) * sizeMultiple;
+        const height = Math.ceil(tileHeight / sizeMultiple) * sizeMultiple;
+        const key = await inference.measurementKey(model, precision, providerUsed);
+        samples.push({ key: tileTimingKey(key, width, height), ms, megapixels: (tiles * width * height) / 1e6 });
+      } else if (report?.workMegapixels !== undefined) {
+        samples.push({ key: nodeTimingKey(report.type), ms, megapixels: report.workMegapixels });
+      }
+    }
+    await recordTimings(inference.modelsFolder, samples);
+  }
+}
