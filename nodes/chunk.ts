@@ -79,7 +79,13 @@ async function autoTiles(
   }
   const costs: ModelCost[] = [];
   for (const { params } of generators) {
-    const model = await ctx.host.describeModel(String(params.model));
+    // A model that cannot be described is the generate node's error to report (it names the param); here the
+    // tiles fall back to the defaults.
+    const model = await ctx.host.describeModel(String(params.model)).catch((error: Error) => {
+      ctx.log(`auto tiles: ${error.message}; ${DEFAULT_TILE} px tiles, overlap ${DEFAULT_OVERLAP}`);
+      return undefined;
+    });
+    if (!model) return undefined;
     const precision: Precision = precisionFor(params.precision as "auto" | Precision, model);
     costs.push(await modelCost.call(ctx.host, model.id, precision, params.provider as "cpu"));
   }
