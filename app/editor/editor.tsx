@@ -114,8 +114,8 @@ function EditorCanvas({ pipeline, graph: initialGraph }: EditorProps) {
   const runner = useRunner({ graph, pipelineId: saving.pipeline?.id, clean: !saving.dirty, problems });
 
   const view: EditorView = useMemo(
-    () => ({ problems: grouped.byNode, runStates: runner.nodeStates, previews: runner.previews }),
-    [grouped.byNode, runner.nodeStates, runner.previews],
+    () => ({ problems: grouped.byNode, runStates: runner.nodeStates, previews: runner.previews, tileMaps: runner.tileMaps }),
+    [grouped.byNode, runner.nodeStates, runner.previews, runner.tileMaps],
   );
 
   // Edges with problems are drawn red with their reason as a label.

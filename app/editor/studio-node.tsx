@@ -5,6 +5,7 @@ import { Handle, type NodeProps, Position } from "@xyflow/react";
 import { memo } from "react";
 import type { PortSpec } from "../../nodes/graph/define-node";
 import { formatMs } from "../ui/format";
+import { TileMapCanvas } from "../ui/tile-map-canvas";
 import { useEditorView } from "./editor-state";
 import { definitionOf, portsOfNode, type StudioNode } from "./flow-graph";
 import styles from "./nodes.module.css";
@@ -26,10 +27,15 @@ function PortRow({ name, port, side }: { name: string; port: PortSpec; side: "in
   );
 }
 
+/** The tile map fits the node's width. */
+const TILE_MAP_SIDE = 200;
+
 export function NodeStatus({ id }: { id: string }) {
-  const { runStates, previews } = useEditorView();
+  const { runStates, previews, tileMaps } = useEditorView();
   const state = runStates.get(id);
   const preview = previews.get(id);
+  // While the node works (and when its run stopped before it finished), its tiles; once done, its output.
+  const map = state && state.status !== "done" ? tileMaps.get(id) : undefined;
   if (!state && !preview) return null;
   return (
     <div className={styles.status} data-testid={`node-status-${id}`} data-status={state?.status ?? "idle"}>
@@ -48,7 +54,8 @@ export function NodeStatus({ id }: { id: string }) {
         </div>
       ) : null}
       {state?.status === "failed" && state.message && <div className={styles.failure}>{state.message}</div>}
-      {preview && (
+      {map && <TileMapCanvas nodeId={id} map={map} active={state?.status === "running"} maxSide={TILE_MAP_SIDE} />}
+      {preview && !map && (
         <figure className={styles.preview}>
           {/* eslint-disable-next-line @next/next/no-img-element -- a data URL thumbnail, nothing to optimise */}
           <img src={preview.dataUrl} alt={`last output of ${id}`} data-testid={`node-preview-${id}`} />

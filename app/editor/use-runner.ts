@@ -12,6 +12,7 @@ import type { RunStatus } from "../../server/db/runs";
 import type { RunEvent, RunSnapshotEvent } from "../../server/runs/events";
 import { errorMessage } from "../ui/errors";
 import { isActiveStatus, isFinalRunEvent } from "../ui/run-status";
+import { applyTileMapEvent, NO_TILE_MAPS, type TileMaps } from "../ui/tile-map";
 import { useToast } from "../ui/toast";
 import { useTRPC, useTRPCClient } from "../ui/trpc";
 import type { NodePreview, NodeRunState } from "./editor-state";
@@ -51,6 +52,7 @@ export interface RunnerState {
   startedAt?: number;
   nodeStates: ReadonlyMap<string, NodeRunState>;
   previews: ReadonlyMap<string, NodePreview>;
+  tileMaps: TileMaps;
 }
 
 const INPUTS_KEY = "tudsr.inputs";
@@ -89,6 +91,7 @@ export function useRunner({ graph, pipelineId, clean, problems }: {
   const [startedAt, setStartedAt] = useState<number>();
   const [nodeStates, setNodeStates] = useState<Map<string, NodeRunState>>(new Map());
   const [previews, setPreviews] = useState<Map<string, NodePreview>>(new Map());
+  const [tileMaps, setTileMaps] = useState<TileMaps>(NO_TILE_MAPS);
   // The run this editor follows now: late answers about an earlier run are ignored.
   const currentRun = useRef<string | undefined>(undefined);
 
@@ -159,6 +162,7 @@ export function useRunner({ graph, pipelineId, clean, problems }: {
     setOutputs([]);
     setTotalMs(undefined);
     setNodeStates(new Map(graph.nodes.map((node) => [node.id, { status: "queued" }])));
+    setTileMaps(NO_TILE_MAPS);
     try {
       const runInputs = Object.fromEntries(inputNames.map((name) => [name, inputs[name]!.id]));
       const source = pipelineId && clean ? { pipelineId } : { graph };
@@ -246,6 +250,9 @@ export function useRunner({ graph, pipelineId, clean, problems }: {
       case "node-preview":
         setPreviews((current) => new Map(current).set(event.nodeId, { dataUrl: event.dataUrl, width: event.width, height: event.height, port: event.port }));
         break;
+      case "tile-map":
+        setTileMaps((current) => applyTileMapEvent(current, event));
+        break;
       case "run-succeeded":
         setStatus("succeeded");
         setOutputs(event.outputs);
@@ -299,5 +306,6 @@ export function useRunner({ graph, pipelineId, clean, problems }: {
     startedAt,
     nodeStates,
     previews,
+    tileMaps,
   };
 }

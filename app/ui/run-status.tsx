@@ -1,4 +1,4 @@
-// A run's status as a coloured badge (the colours are globals.css's `.badge.<status>`); a running run pulses.
+// A run's status as a coloured badge (the colours are globals.css's `.badge.<status>`); a running run has a dot.
 import type { RunStatus as Status } from "../../server/db/runs";
 import styles from "./run-status.module.css";
 
@@ -18,7 +18,7 @@ export function isFinalRunEvent(type: string): boolean {
 export function RunStatus({ status, testId }: { status: Status; testId?: string }) {
   return (
     <span className={`badge ${status}`} data-testid={testId}>
-      {status === "running" && <span className={styles.pulse} aria-hidden="true" />}
+      {status === "running" && <span className={styles.dot} aria-hidden="true" />}
       {status}
     </span>
   );

@@ -1,7 +1,7 @@
 // The progressive tile map of a run: for each node computing tiles (generate), which tiles are running and a
 // tiny preview of each finished one at its place in the node's output. Each finished tile is sampled at once
 // on the engine's thread (previews.ts's bounded sampling: at most 3x3 reads per preview pixel, a preview at most
-// 32 px a side), so no tile is held; the WebP encodes (a few hundred bytes each) run in sharp's thread pool and
+// 48 px a side), so no tile is held; the WebP encodes (100 to 1000 bytes each) run in sharp's thread pool and
 // what changed is published as one `tile-map` event per node at most every FLUSH_MS, so a run of hundreds of
 // fast tiles never floods the event stream or the browser.
 import type { TileEvent, TileRect, TileReport } from "../../nodes/graph/events";
@@ -9,9 +9,10 @@ import type { RgbImage } from "../../nodes/image/types";
 import type { TileMapEvent, TilePreview } from "./events";
 import { encodePreview, type PreviewPixels, samplePreview } from "./previews";
 
-/** Previews are sized for a map this many pixels on its longest side: a tile gets its share of it. */
-const MAP_SIDE = 256;
-const MAX_PREVIEW_SIDE = 32;
+/** Previews are sized for a map this many pixels on its longest side (the run page's): a tile gets its share. */
+const MAP_SIDE = 320;
+/** A few tiles covering a whole map would each want hundreds of pixels: past this, a preview stays low-res. */
+const MAX_PREVIEW_SIDE = 48;
 const FLUSH_MS = 250;
 const WEBP_QUALITY = 60;
 

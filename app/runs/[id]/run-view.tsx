@@ -13,12 +13,14 @@ import { formatBytes, formatMs, formatWhen } from "../../ui/format";
 import { ImageViewer } from "../../ui/image-viewer";
 import { isActiveStatus, isFinalRunEvent, RunStatus } from "../../ui/run-status";
 import { useToast } from "../../ui/toast";
+import { applyTileMapEvent, NO_TILE_MAPS, type TileMaps } from "../../ui/tile-map";
 import { useTRPC } from "../../ui/trpc";
 import { MetricsTable } from "../metrics";
 import { mainFirst, runDurationMs, runLabel, triggerLabel, useNow } from "../run-text";
 import { applyNodeEvent, LiveProgress, type LiveNodes } from "./live-progress";
 import styles from "./run.module.css";
 import { StampPanel } from "./stamp-panel";
+import { RunTileMaps } from "./tile-maps";
 import { TimingsTable } from "./timings-table";
 
 export function RunView({ id }: { id: string }) {
@@ -31,6 +33,7 @@ export function RunView({ id }: { id: string }) {
   const run = query.data;
   const active = run !== undefined && isActiveStatus(run.status);
   const [live, setLive] = useState<LiveNodes>({});
+  const [tileMaps, setTileMaps] = useState<TileMaps>(NO_TILE_MAPS);
   const [watchedFromStart, setWatchedFromStart] = useState(false);
   // Canceled while running: the row says canceled at once, the engine's timings come with its last event.
   const [stopping, setStopping] = useState(false);
@@ -50,7 +53,8 @@ export function RunView({ id }: { id: string }) {
     }
     if (event.type === "run-started" || isFinalRunEvent(event.type)) refresh();
     if (isFinalRunEvent(event.type)) setStopping(false);
-    setLive((nodes) => applyNodeEvent(nodes, event));
+    if (event.type === "tile-map") setTileMaps((maps) => applyTileMapEvent(maps, event));
+    else setLive((nodes) => applyNodeEvent(nodes, event));
   };
   const events = useSubscription(trpc.runs.events.subscriptionOptions({ id }, { enabled: active || stopping, onData: onEvent }));
 
@@ -123,6 +127,7 @@ export function RunView({ id }: { id: string }) {
       )}
       {run?.status === "queued" && <p className="muted">Waiting in the queue: it starts once the worker has finished the runs before it.</p>}
       {run && active && <LiveProgress graphNodes={run.graph.nodes} live={live} watchedFromStart={watchedFromStart} />}
+      {run && tileMaps.size > 0 && <RunTileMaps graphNodes={run.graph.nodes} maps={tileMaps} active={active} />}
 
       {run && run.outputs.length > 0 && <Outputs run={run} />}
 
