@@ -2,7 +2,7 @@ import { z } from "zod";
 import { defineNode, type NodeReader, type Precision, requireInput, type RunHost } from "./graph/define-node";
 import { type ImageShape, planInput } from "./graph/plan";
 import { precisionFor } from "./generate";
-import { type ModelCost, planTiles } from "./image/tile-plan";
+import { borderOverlap, type ModelCost, planTiles } from "./image/tile-plan";
 import { cutTiles, tileLayout } from "./image/tiling";
 
 const DEFAULT_TILE = 128;
@@ -59,7 +59,7 @@ async function chooseTiles(
   params: ChunkParams,
   ctx: { readers: NodeReader[]; host: SizingHost; log(message: string): void },
 ): Promise<{ size: number; overlap: number }> {
-  const planned = params.tileSize === "auto" || params.overlap === "auto" ? await autoTiles(image, params.multiple, ctx) : undefined;
+  const planned = params.tileSize === "auto" || params.overlap === "auto" ? await autoTiles(image, params.multiple, params.tileSize === "auto", ctx) : undefined;
   const tileSize = params.tileSize === "auto" ? (planned?.tileSize ?? DEFAULT_TILE) : params.tileSize;
   const overlap = params.overlap === "auto" ? Math.min(planned?.overlap ?? DEFAULT_OVERLAP, Math.floor(tileSize / 2)) : params.overlap;
   return { size: Math.max(params.multiple, tileSize - (tileSize % params.multiple)), overlap };
@@ -69,6 +69,7 @@ async function chooseTiles(
 async function autoTiles(
   image: ImageShape,
   multiple: number,
+  autoSize: boolean,
   ctx: { readers: NodeReader[]; host: SizingHost; log(message: string): void },
 ): Promise<{ tileSize: number; overlap: number } | undefined> {
   const generators = ctx.readers.filter((reader) => reader.type === "generate");
@@ -91,6 +92,8 @@ async function autoTiles(
   }
   const budget = memoryBudgetBytes.call(ctx.host);
   const plan = planTiles({ width: image.width, height: image.height, costs, budgetBytes: budget, multiple });
+  // Tiles of a size set by hand overlap by what the models' borders need, even where auto tiles would be one.
+  if (!autoSize) return { tileSize: plan.tileSize, overlap: borderOverlap(costs) };
   const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
   ctx.log(
     `auto tiles: ${plan.cols}x${plan.rows} of ${Math.min(plan.tileSize, image.width)}x${Math.min(plan.tileSize, image.height)} px, overlap ${plan.overlap}; ` +

@@ -77,7 +77,7 @@ export const generateNode = defineNode({
         : { image: { kind: "image", width: width * model.scale, height: height * model.scale } };
     return {
       outputs,
-      ms: tiles * predicted.ms,
+      ms: predicted.startMs + tiles * predicted.ms,
       // The call's input and output tensors, beside what the session itself holds.
       workBytes: batch * padded.width * padded.height * 12 * (1 + model.scale * model.scale),
       session: { key: `${model.id}:${precision}:${providerUsed}`, bytes: predicted.bytes },
@@ -93,6 +93,7 @@ export const generateNode = defineNode({
         tileHeight: height,
         modelPixelsPerOutputPixel: (tiles * width * height) / covered,
         basis: predicted.basis,
+        startMs: predicted.startMs,
       },
     };
   },

@@ -28,6 +28,8 @@ export type PlanValue =
 export interface TilePrediction {
   /** Per tile. */
   ms: number;
+  /** Making the model's session, once per process before its first tile (a fresh process pays it). */
+  startMs: number;
   /** Peak memory the model's session holds for a tile of this size. */
   bytes: number;
   /** Where the time came from: real runs of this tile size, or the calibration (or real runs of other sizes). */
@@ -76,6 +78,8 @@ export interface GeneratePlan {
   /** Pixels through the model per pixel of its output image (1 = nothing computed twice; overlaps make it more). */
   modelPixelsPerOutputPixel: number;
   basis: TilePrediction["basis"];
+  /** Of the node's predicted time, what making the model's session takes (a run in a fresh process pays it). */
+  startMs: number;
 }
 
 export interface NodePlanResult {

@@ -35,6 +35,11 @@ function roundUp(value: number, multiple: number): number {
   return Math.ceil(value / multiple) * multiple;
 }
 
+/** The overlap tiles need for these models' borders (whatever the tile size). */
+export function borderOverlap(costs: ModelCost[]): number {
+  return roundUp(Math.max(MIN_OVERLAP, OVERLAP_PER_BORDER * Math.max(0, ...costs.map((cost) => cost.borderPx))), 2);
+}
+
 export function tileBytes(cost: ModelCost, width: number, height: number): number {
   return cost.baseBytes + cost.bytesPerInputPixel * width * height;
 }
@@ -50,7 +55,7 @@ export function planTiles(options: { width: number; height: number; costs: Model
     borderPx: Math.max(...costs.map((c) => c.borderPx)),
     msPerInputMegapixel: costs.reduce((sum, c) => sum + c.msPerInputMegapixel, 0),
   };
-  const overlap = roundUp(Math.max(MIN_OVERLAP, OVERLAP_PER_BORDER * cost.borderPx), 2);
+  const overlap = borderOverlap(costs);
   const longest = Math.max(width, height);
   // The largest square tile the budget allows; at least a small one, whatever the budget says (the generate
   // node still halves a tile that runs out of memory).

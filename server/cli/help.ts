@@ -37,6 +37,17 @@ export const COMMANDS: Record<string, CommandHelp> = {
     ],
     notes: ["A bad input exits non-zero with one line naming the problem, and nothing is written to --output."],
   },
+  plan: {
+    summary: "before running: the tiles each chunk node will cut, each generate node's predicted time, the run's total and peak memory",
+    usage: ["tudsr plan <template-id | pipeline.json> --input [name=]<image> [--set <node>.<param>=<value>]... [--json]"],
+    flags: [
+      ["--input [name=]path", 'a run input (only its header is read); a plain path is the input named "input"; repeatable'],
+      ["--set node.param=value", "override a parameter of one node, as for run; repeatable"],
+      ["--json", "print the plan as JSON: { inputs, nodes: [{ nodeId, type, iteration?, outputs, ms, detail? }], totalMs, peakBytes, peakNodeId }"],
+    ],
+    examples: ["tudsr plan x4-chunked --input photo.png", "tudsr plan x8-twice --input small.png --set chunk1.tileSize=192 --set generate1.precision=fp32"],
+    notes: ["Predictions come from this machine's measurements: real runs of the same model, precision, provider and tile size, else the calibration (a few seconds, the first time a model is used)."],
+  },
   templates: {
     summary: "the built-in pipelines; one template's nodes, parameters (defaults, bounds), inputs and outputs",
     usage: ["tudsr templates [--json]", "tudsr templates <id> [--json]"],

@@ -38,6 +38,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import("./templates")).templatesCommand(rest);
       case "models":
         return await (await import("./models")).modelsCommand(rest);
+      case "plan":
+        return await (await import("./plan")).planCommand(rest);
       case "help":
         if (rest[0] !== undefined && !Object.hasOwn(COMMANDS, rest[0])) throw new CliUsageError(`no command "${rest[0]}" (commands: ${Object.keys(COMMANDS).join(", ")})`);
         console.log(rest[0] === undefined ? overview() : commandHelp(rest[0]));
@@ -57,12 +59,12 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /** Splits `name=path` (or a plain path, meaning `fallback=path`). */
-function named(value: string, fallback: string): [string, string] {
+export function named(value: string, fallback: string): [string, string] {
   const match = /^([A-Za-z0-9_-]{1,40})=(.+)$/.exec(value);
   return match ? [match[1], match[2]] : [fallback, value];
 }
 
-async function loadGraph(spec: string): Promise<unknown> {
+export async function loadGraph(spec: string): Promise<unknown> {
   const template = findTemplate(spec);
   if (template) return template.graph;
   if (!spec.endsWith(".json")) {

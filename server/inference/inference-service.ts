@@ -84,6 +84,8 @@ export interface InferenceStats {
  */
 export class InferenceService {
   readonly stats: InferenceStats = { runs: 0, ms: 0 };
+  /** How long making each session took (model id, provider and precision as sessions are keyed): run timings leave it out of per-tile time. */
+  readonly sessionStarts: { modelId: string; provider: ExecutionProvider; precision: Precision; ms: number }[] = [];
   private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
   /** The provider each session (same keys) really runs on, after a CPU fallback. */
   private readonly providers = new Map<string, ExecutionProvider>();
@@ -216,7 +218,11 @@ export class InferenceService {
     const key = sessionKey(entry.id, options.provider, options.precision ?? "fp32");
     let session = this.sessions.get(key);
     if (!session) {
-      session = this.createSession(entry, options, (provider) => this.providers.set(key, provider));
+      const started = performance.now();
+      session = this.createSession(entry, options, (provider) => {
+        this.providers.set(key, provider);
+        this.sessionStarts.push({ modelId: entry.id, provider, precision: options.precision ?? "fp32", ms: performance.now() - started });
+      });
       this.sessions.set(key, session);
       session.catch(() => this.sessions.delete(key));
     }

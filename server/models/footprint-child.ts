@@ -32,7 +32,9 @@ async function photo(size: number, left: number, top: number): Promise<ort.Tenso
 const processBytes = process.memoryUsage.rss();
 const peakBytes = () => process.memoryUsage.rss() - processBytes;
 
+const sessionStarted = performance.now();
 const session = await ort.InferenceSession.create(request.file, sessionOptions({ threads: request.threads, spinning: request.spinning, source: "measured" }));
+const sessionMs = Math.round(performance.now() - sessionStarted);
 const run = async (input: ort.Tensor) => (await session.run({ [session.inputNames[0]]: input }))[session.outputNames[0]];
 
 const [small, large] = measuredTiles(request.sizeMultiple);
@@ -94,6 +96,7 @@ const measurement: ModelMeasurement = {
   bytesPerInputPixel: Math.round(bytesPerInputPixel),
   borderPx,
   msPerInputMegapixel: Math.round(msPerInputMegapixel),
+  sessionMs,
   tiles: [small, large],
   measuredAt: new Date().toISOString(),
 };

@@ -17,6 +17,8 @@ export interface ModelMeasurement {
   borderPx: number;
   /** Inference time per input megapixel, at the larger measured tile. */
   msPerInputMegapixel: number;
+  /** Making the session (loading and optimising the model); absent in measurements older than it. */
+  sessionMs?: number;
   /** The tile sizes measured (input pixels a side). */
   tiles: [number, number];
   measuredAt: string;

@@ -7,7 +7,8 @@ import path from "node:path";
 import { writeFileAtomic } from "../files";
 
 export interface TimingEntry {
-  msPerMegapixel: number;
+  /** ms per megapixel (tile and node keys), or ms (session-start keys). */
+  value: number;
   /** How many runs went into it. */
   runs: number;
   at: string;
@@ -18,7 +19,8 @@ export type Timings = Record<string, TimingEntry>;
 export interface TimingSample {
   key: string;
   ms: number;
-  megapixels: number;
+  /** What the time is per: megapixels of work, absent for a session start. */
+  megapixels?: number;
 }
 
 const TIMINGS_FILE = "timings.json";
@@ -27,6 +29,11 @@ const NEWEST_WEIGHT = 0.6;
 
 export function tileTimingKey(measurementKey: string, width: number, height: number): string {
   return `${measurementKey}@${width}x${height}`;
+}
+
+/** Making a model's session (loading and optimising its graph): once per process, before its first tile. */
+export function sessionTimingKey(measurementKey: string): string {
+  return `start:${measurementKey}`;
 }
 
 export function nodeTimingKey(nodeType: string): string {
@@ -40,7 +47,7 @@ export function tileTimings(timings: Timings, measurementKey: string): { pixels:
     .filter(([key]) => key.startsWith(prefix))
     .map(([key, entry]) => {
       const [width, height] = key.slice(prefix.length).split("x").map(Number);
-      return { pixels: width * height, msPerMegapixel: entry.msPerMegapixel };
+      return { pixels: width * height, msPerMegapixel: entry.value };
     });
 }
 
@@ -65,17 +72,17 @@ let writing: Promise<void> = Promise.resolve();
 
 /** Folds a run's samples into the kept timings (read again just before writing: another process may have added). */
 export function recordTimings(dir: string, samples: TimingSample[]): Promise<void> {
-  const usable = samples.filter((sample) => sample.ms > 0 && sample.megapixels > 0);
+  const usable = samples.filter((sample) => sample.ms > 0 && (sample.megapixels ?? 1) > 0);
   if (!usable.length) return Promise.resolve();
   const next = writing.then(async () => {
     const timings = { ...(await readTimings(dir)) };
     const at = new Date().toISOString();
     for (const { key, ms, megapixels } of usable) {
-      const measured = ms / megapixels;
+      const measured = ms / (megapixels ?? 1);
       const before = timings[key];
       timings[key] = before
-        ? { msPerMegapixel: Math.round(before.msPerMegapixel * (1 - NEWEST_WEIGHT) + measured * NEWEST_WEIGHT), runs: before.runs + 1, at }
-        : { msPerMegapixel: Math.round(measured), runs: 1, at };
+        ? { value: Math.round(before.value * (1 - NEWEST_WEIGHT) + measured * NEWEST_WEIGHT), runs: before.runs + 1, at }
+        : { value: Math.round(measured), runs: 1, at };
     }
     await writeFileAtomic(path.join(dir, TIMINGS_FILE), `${JSON.stringify(timings, null, 2)}\n`);
   });

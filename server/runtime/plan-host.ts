@@ -5,7 +5,7 @@ import type { ExecutionProvider, Precision } from "../../nodes/graph/define-node
 import type { ImageShape, PlanHost, TilePrediction } from "../../nodes/graph/plan";
 import { type InferenceService, memoryBudgetBytes } from "../inference/inference-service";
 import { executionProviders } from "../inference/providers";
-import { nodeTimingKey, readTimings, tileTimingKey, tileTimings } from "../models/run-timings";
+import { nodeTimingKey, readTimings, sessionTimingKey, tileTimingKey, tileTimings } from "../models/run-timings";
 
 /** ms per megapixel at `pixels` a tile: linear in log(pixels) between the nearest measured sizes, flat beyond them. */
 export function msPerMegapixelAt(points: { pixels: number; msPerMegapixel: number }[], pixels: number): number {
@@ -54,15 +54,16 @@ export class MeasuredPlanHost implements PlanHost {
     const timings = await readTimings(this.inference.modelsFolder);
     const pixels = tile.width * tile.height;
     const bytes = measured.baseBytes + measured.bytesPerInputPixel * pixels * batch;
+    const startMs = timings[sessionTimingKey(key)]?.value ?? measured.sessionMs ?? 0;
     const exact = timings[tileTimingKey(key, tile.width, tile.height)];
-    if (exact) return { ms: (exact.msPerMegapixel * pixels) / 1e6, bytes, basis: "runs" };
+    if (exact) return { ms: (exact.value * pixels) / 1e6, startMs, bytes, basis: "runs" };
     const calibrated = { pixels: measured.tiles[1] * measured.tiles[1], msPerMegapixel: measured.msPerInputMegapixel };
     const msPerMegapixel = msPerMegapixelAt([...tileTimings(timings, key), calibrated], pixels);
-    return { ms: (msPerMegapixel * pixels) / 1e6, bytes, basis: "calibration" };
+    return { ms: (msPerMegapixel * pixels) / 1e6, startMs, bytes, basis: "calibration" };
   }
 
   async predictNodeMs(nodeType: string, megapixels: number): Promise<number> {
     const entry = (await readTimings(this.inference.modelsFolder))[nodeTimingKey(nodeType)];
-    return entry ? entry.msPerMegapixel * megapixels : 0;
+    return entry ? entry.value * megapixels : 0;
   }
 }

@@ -52,7 +52,7 @@ export async function runPipeline(graphInput: unknown, options: RunPipelineOptio
   const host = options.fanOutTiles
     ? new FanOutHost(options.inputs, options.inference, options.maxPixels, options.fanOutTiles)
     : new PipelineHost(options.inputs, options.inference, options.maxPixels);
-  const timings = new RunTimingRecorder();
+  const timings = new RunTimingRecorder(options.inference);
   const result: EngineResult = await executeGraph(graph, {
     registry: nodeRegistry,
     host,
@@ -67,7 +67,7 @@ export async function runPipeline(graphInput: unknown, options: RunPipelineOptio
   });
   // A run whose times cannot be recorded still succeeded: the plan predicts from what was recorded before.
   await timings
-    .record(graph, options.inference, (name) => host.inputSize(name), { distributed: options.fanOutTiles !== undefined })
+    .record(graph, (name) => host.inputSize(name), { distributed: options.fanOutTiles !== undefined })
     .catch((error: unknown) => console.warn(`run timings not recorded: ${error instanceof Error ? error.message : String(error)}`));
   return { outputs: [...host.outputs.values()], metrics: host.metrics, nodes: result.nodes, totalMs: result.totalMs };
 }
