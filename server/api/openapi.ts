@@ -115,6 +115,14 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { ...ok("The queued run", ref("Run"), "201"), ...errors(400, 401, 404, 413) },
         },
       },
+      "/api/v1/plan": {
+        post: {
+          summary:
+            "Plan a run before it runs (the body of POST /api/v1/runs): every chunk node's tiles, every generate node's model, precision, provider, tiles and predicted time, the predicted total and peak memory, from this machine's measurements",
+          requestBody: jsonBody(ref("StartRun"), { template: "x4-chunked", overrides: [{ nodeId: "chunk", param: "tileSize", value: 192 }], inputs: { input: "<artifact id>" } }),
+          responses: { ...ok("The plan", ref("Plan")), ...errors(400, 401, 404, 413) },
+        },
+      },
       "/api/v1/runs/{id}": {
         get: { summary: "A run: poll until status is succeeded, failed, canceled or interrupted", parameters: idParam("run id"), responses: { ...ok("The run", ref("Run")), ...errors(401, 404) } },
       },
@@ -230,6 +238,34 @@ export function openApiDocument(): Record<string, unknown> {
           ...schemaOf(startRunInput),
           description: "Exactly one of template, pipelineId (with an optional version) or graph.",
           properties: { ...(schemaOf(startRunInput).properties as object), graph: ref("Graph") },
+        },
+        Plan: {
+          type: "object",
+          properties: {
+            inputs: { type: "object", additionalProperties: { type: "object", properties: { width: { type: "integer" }, height: { type: "integer" } } }, description: "each run input's size" },
+            nodes: {
+              type: "array",
+              description: "every node the run executes, in order; a loop's body nodes once per pass (with iteration), before the loop",
+              items: {
+                type: "object",
+                properties: {
+                  nodeId: { type: "string" },
+                  type: { type: "string" },
+                  iteration: { type: "integer" },
+                  outputs: { type: "object", description: "per output port: { kind: image, width, height } | { kind: tiles, grid, rects } | { kind: number }" },
+                  ms: { type: "number", description: "predicted time" },
+                  detail: {
+                    type: "object",
+                    description:
+                      "chunk: { kind, source, tileWidth, tileHeight, overlap, cols, rows, rects: [{ x, y, width, height }] }; generate: { kind, model, scale, precision, provider, providerUsed, tiles, tileWidth, tileHeight, modelPixelsPerOutputPixel, basis: runs | calibration, startMs }",
+                  },
+                },
+              },
+            },
+            totalMs: { type: "number" },
+            peakBytes: { type: "number", description: "predicted peak memory the run adds to its process" },
+            peakNodeId: { type: "string" },
+          },
         },
         Artifact: {
           type: "object",

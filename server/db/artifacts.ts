@@ -11,7 +11,7 @@ import {
   writeInputFile,
 } from "../storage/artifacts";
 import { getDb } from "./client";
-import { NotFoundError, prismaCode } from "./errors";
+import { BadInputError, NotFoundError, prismaCode } from "./errors";
 
 export interface ArtifactInfo {
   id: string;
@@ -79,6 +79,15 @@ export async function readArtifact(id: string): Promise<StoredArtifact> {
   const row = await db.artifact.findUnique({ where: { id } });
   if (!row) throw new NotFoundError("artifact", id);
   return { artifact: toArtifactInfo(row), file: artifactFile(row.path) };
+}
+
+/** The size of an uploaded input as a run sees it (recorded at upload: EXIF rotation applied), named by the input it is for. */
+export async function inputArtifactSize(name: string, id: string): Promise<{ width: number; height: number }> {
+  const db = await getDb();
+  const row = await db.artifact.findUnique({ where: { id }, select: { kind: true, width: true, height: true } });
+  if (!row) throw new NotFoundError("artifact", id);
+  if (row.kind !== "input") throw new BadInputError(`input "${name}": artifact "${id}" is a run output; upload it as an input first`);
+  return { width: row.width, height: row.height };
 }
 
 /** The row and the bytes of its file, from the artifact store (downloads; runs reading their inputs). */

@@ -175,7 +175,7 @@ function graphInputNames(graph: Graph): Map<string, string[]> {
   return new Map([...readers].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-async function resolveSource(run: NewRun) {
+async function resolveSource(run: Omit<NewRun, "inputs" | "trigger">) {
   const db = await getDb();
   let pipelineVersionId: string | undefined;
   let templateId: string | undefined;
@@ -210,17 +210,7 @@ async function resolveSource(run: NewRun) {
  * that do not match the graph's load-image nodes, NotFoundError for an unknown pipeline, template or artifact.
  */
 export async function createRun(run: NewRun): Promise<RunDetail> {
-  const source = await resolveSource(run);
-  const overrides = run.overrides ?? [];
-  let graph = checkGraph(source.graph, nodeRegistry);
-  if (overrides.length > 0) {
-    try {
-      graph = applyOverrides(graph, overrides);
-    } catch (error) {
-      throw error instanceof OverrideError ? new BadInputError(error.message) : error;
-    }
-    graph = checkGraph(graph, nodeRegistry);
-  }
+  const { graph, source, overrides } = await runGraph(run);
   await checkRunInputs(graph, run.inputs);
   const db = await getDb();
   const stored: StoredInputs = { artifacts: run.inputs, overrides };
@@ -234,6 +224,27 @@ export async function createRun(run: NewRun): Promise<RunDetail> {
     },
   });
   return getRun(row.id);
+}
+
+/** The graph a run of this request executes: its source resolved, the overrides applied, validated. */
+async function runGraph(run: Omit<NewRun, "inputs" | "trigger">) {
+  const source = await resolveSource(run);
+  const overrides = run.overrides ?? [];
+  let graph = checkGraph(source.graph, nodeRegistry);
+  if (overrides.length > 0) {
+    try {
+      graph = applyOverrides(graph, overrides);
+    } catch (error) {
+      throw error instanceof OverrideError ? new BadInputError(error.message) : error;
+    }
+    graph = checkGraph(graph, nodeRegistry);
+  }
+  return { graph, source, overrides };
+}
+
+/** What a run of this request would execute, for its plan (runs.plan): the graph, nothing stored. */
+export async function resolveRunGraph(run: Omit<NewRun, "inputs" | "trigger">): Promise<Graph> {
+  return (await runGraph(run)).graph;
 }
 
 /**

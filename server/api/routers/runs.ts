@@ -1,5 +1,10 @@
 import { z } from "zod";
-import { getRun, listRuns, RUN_STATUSES, RUN_TRIGGERS } from "../../db/runs";
+import { NodeRunError } from "../../../nodes/graph/engine";
+import type { ImageShape } from "../../../nodes/graph/plan";
+import { inputArtifactSize } from "../../db/artifacts";
+import { BadInputError } from "../../db/errors";
+import { getRun, listRuns, resolveRunGraph, RUN_STATUSES, RUN_TRIGGERS } from "../../db/runs";
+import { planningInference, planRun } from "../../runtime/plan-run";
 import { watchRun } from "../../runs/events";
 import { requeue, rerun, runQueue, submitRun } from "../../runs/queue";
 import { graphInput, idInput } from "../graph-input";
@@ -62,6 +67,30 @@ export const runsRouter = createTRPCRouter({
       trigger: triggerOf(ctx.caller),
     }),
   ),
+
+  /**
+   * What a run of the same input would do, before it runs: each chunk node's tiles, each generate node's model,
+   * precision, provider, tiles and predicted time, the predicted total and peak memory (from this machine's
+   * measurements). A mutation only because its input (a whole graph) can be too large for a GET's URL.
+   */
+  plan: apiProcedure.input(startRunInput).mutation(async ({ input }) => {
+    const graph = await resolveRunGraph({ pipelineId: input.pipelineId, pipelineVersion: input.version, templateSlug: input.template, graph: input.graph, overrides: input.overrides });
+    const sizes = new Map<string, ImageShape>();
+    for (const [name, id] of Object.entries(input.inputs)) sizes.set(name, await inputArtifactSize(name, id));
+    try {
+      return await planRun(graph, {
+        inference: planningInference(),
+        sizes: async (name) => {
+          const size = sizes.get(name);
+          if (!size) throw new Error(`the run has no input named "${name}" (given: ${[...sizes.keys()].join(", ") || "none"})`);
+          return size;
+        },
+      });
+    } catch (error) {
+      // A node that cannot be planned (an unknown model, a missing input, an image too small) is the caller's to fix.
+      throw error instanceof NodeRunError ? new BadInputError(error.message) : error;
+    }
+  }),
 
   /** A queued run never starts; a running one stops within a tile. */
   cancel: apiProcedure.input(z.object({ id: idInput })).mutation(async ({ input }) => {
