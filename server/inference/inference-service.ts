@@ -86,6 +86,8 @@ export class InferenceService {
   readonly stats: InferenceStats = { runs: 0, ms: 0 };
   /** How long making each session took (model id, provider and precision as sessions are keyed): run timings leave it out of per-tile time. */
   readonly sessionStarts: { modelId: string; provider: ExecutionProvider; precision: Precision; ms: number }[] = [];
+  /** How many calibrations ran in this process (each seconds long, inside whichever node asked first). */
+  calibrations = 0;
   private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
   /** The provider each session (same keys) really runs on, after a CPU fallback. */
   private readonly providers = new Map<string, ExecutionProvider>();
@@ -149,7 +151,7 @@ export class InferenceService {
     const entry = (await this.entries()).get(modelId);
     if (!entry) throw new UnknownModelError(`unknown model "${modelId}"`);
     modelFile(entry, precision);
-    return modelMeasurement(entry, { dir: this.dir, precision, provider, threads: this.threads, spinning: this.settings.spinning });
+    return modelMeasurement(entry, { dir: this.dir, precision, provider, threads: this.threads, spinning: this.settings.spinning, onMeasure: () => this.calibrations++ });
   }
 
   /** The models folder, where measurements of this machine are kept. */

@@ -82,7 +82,7 @@ const pending = new Map<string, Promise<ModelMeasurement>>();
 /** The measurement of a model on this machine: from the models folder, else measured now (a few seconds) and kept. */
 export function modelMeasurement(
   entry: ModelManifestEntry,
-  options: { dir: string; precision: "fp32" | "int8"; provider: string; threads: number; spinning: boolean },
+  options: { dir: string; precision: "fp32" | "int8"; provider: string; threads: number; spinning: boolean; /** Called when it had to measure (seconds of work). */ onMeasure?: () => void },
 ): Promise<ModelMeasurement> {
   const id = measurementKey(entry, options.precision, options.provider, options.threads, options.spinning);
   let measurement = pending.get(id);
@@ -90,6 +90,7 @@ export function modelMeasurement(
     measurement = (async () => {
       const known = (await readMeasurements(options.dir))[id];
       if (known) return known;
+      options.onMeasure?.();
       const int8 = options.precision === "int8" && entry.int8 && "file" in entry.int8 ? entry.int8 : undefined;
       let measured = await measureInChild({
         file: path.join(options.dir, int8?.file ?? entry.file),

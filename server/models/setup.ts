@@ -230,7 +230,8 @@ async function chooseSessionSettings(models: ModelManifestEntry[], dir: string, 
   const input = await photoCrop(entry, ["astronaut.png", 180, 80], 128);
   const sha256 = entry.int8 && "sha256" in entry.int8 ? entry.int8.sha256 : entry.sha256;
   const tile = `${file} (${sha256.slice(0, 12)}) 128x128`;
-  const known = sessionSettings(dir, {});
+  // No environment: what set-up measured before, not what TUDSR_ORT_THREADS would make it (Next's types require NODE_ENV).
+  const known = sessionSettings(dir, {} as NodeJS.ProcessEnv);
   if (known.source === "measured" && known.tile === tile) return;
   await measureSessionSettings(path.join(dir, file), input, dir, tile, log);
 }

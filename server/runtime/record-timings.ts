@@ -11,9 +11,11 @@ import { planRun } from "./plan-run";
 export class RunTimingRecorder {
   private readonly finished: { nodeId: string; iteration?: number; ms: number }[] = [];
   private readonly startsBefore: number;
+  private readonly calibrationsBefore: number;
 
   constructor(private readonly inference: InferenceService) {
     this.startsBefore = inference.sessionStarts.length;
+    this.calibrationsBefore = inference.calibrations;
   }
 
   handle(event: EngineEvent): void {
@@ -30,6 +32,8 @@ export class RunTimingRecorder {
     const samples: TimingSample[] = [];
     // Sessions made during this run: the first generate node of each model paid for it, before its first tile.
     const starts = inference.sessionStarts.slice(this.startsBefore);
+    // A calibration ran inside some node (chunk's auto tiles ask first): its seconds are not that node's per-pixel time.
+    const calibrated = inference.calibrations > this.calibrationsBefore;
     for (const { nodeId, iteration, ms } of this.finished) {
       const report = plan.nodes.find((candidate) => candidate.nodeId === nodeId && candidate.iteration === iteration);
       const spread = options.distributed && graph.nodes.find((node) => node.id === nodeId)?.params.distribute === "auto";
@@ -44,7 +48,7 @@ export class RunTimingRecorder {
         const startMs = start === -1 ? 0 : starts.splice(start, 1)[0].ms;
         if (startMs) samples.push({ key: sessionTimingKey(key), ms: startMs });
         samples.push({ key: tileTimingKey(key, width, height), ms: ms - startMs, megapixels: (tiles * width * height) / 1e6 });
-      } else if (report?.workMegapixels !== undefined) {
+      } else if (report?.workMegapixels !== undefined && !calibrated) {
         samples.push({ key: nodeTimingKey(report.type), ms, megapixels: report.workMegapixels });
       }
     }
