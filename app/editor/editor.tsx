@@ -43,6 +43,7 @@ import {
   type StudioNode,
 } from "./flow-graph";
 import { Inspector } from "./inspector";
+import { PlanPreview } from "./plan-preview";
 import { Palette, NODE_DRAG_TYPE } from "./palette";
 import { RunBar } from "./run-bar";
 import { ContainerNodeComponent } from "./container-node";
@@ -450,6 +451,7 @@ function EditorCanvas({ pipeline, graph: initialGraph }: EditorProps) {
             selectionCount={selectedNodes.length}
             problems={grouped}
             onChange={updateNodeData}
+            nodeExtra={selected && <PlanPreview graph={graph} runner={runner} nodeId={selected.id} nodeType={selected.data.nodeType} />}
             onSelectNode={(id) => {
               setNodes((current) => current.map((node) => ({ ...node, selected: node.id === id })));
               const node = latest.current.nodes.find((candidate) => candidate.id === id);

@@ -1,6 +1,7 @@
 "use client";
 // The side panel: the selected node's label and params (a form generated from its zod schema), or, with
 // nothing selected, the pipeline's problems and the keyboard shortcuts.
+import type { ReactNode } from "react";
 import { definitionOf, type StudioNode } from "./flow-graph";
 import styles from "./editor.module.css";
 import { ParamForm } from "./param-form";
@@ -11,6 +12,8 @@ interface InspectorProps {
   problems: { byNode: ReadonlyMap<string, string[]>; byEdge: ReadonlyMap<string, string[]>; general: string[] };
   onChange(id: string, patch: Partial<StudioNode["data"]>, coalesceKey: string): void;
   onSelectNode(id: string): void;
+  /** Shown under the selected node's form (the plan preview). */
+  nodeExtra?: ReactNode;
 }
 
 const SHORTCUTS: [string, string][] = [
@@ -23,7 +26,7 @@ const SHORTCUTS: [string, string][] = [
   ["Shift+1", "fit the view"],
 ];
 
-export function Inspector({ selected, selectionCount, problems, onChange, onSelectNode }: InspectorProps) {
+export function Inspector({ selected, selectionCount, problems, onChange, onSelectNode, nodeExtra }: InspectorProps) {
   const definition = selected && definitionOf(selected.data.nodeType);
   return (
     <aside className={styles.inspector} aria-label="Inspector" data-testid="inspector">
@@ -51,6 +54,7 @@ export function Inspector({ selected, selectionCount, problems, onChange, onSele
             onChange={(params) => onChange(selected.id, { params }, `params:${selected.id}`)}
             problems={problems.byNode.get(selected.id) ?? []}
           />
+          {nodeExtra}
         </>
       ) : (
         <>
