@@ -14,6 +14,7 @@ import type { Precision, Tensor } from "../../nodes/graph/define-node";
 import type { ParamOverride } from "../../nodes/graph/overrides";
 import type { Graph } from "../../nodes/graph/schema";
 import { type ModelCost, planTiles } from "../../nodes/image/tile-plan";
+import { axisStarts } from "../../nodes/image/tiling";
 import { builtInTemplates } from "../../nodes/templates/index";
 import { decodeImage } from "../images/codec";
 import { InferenceService, memoryBudgetBytes } from "../inference/inference-service";
@@ -141,31 +142,60 @@ async function runCase(spec: CaseSpec, variant: Variant, flops: Record<string, n
 }
 
 /** A tile memory budget that fits a quarter of a `size` px image: the planner must cut the image to keep to it. */
-async function seamTileBudget(inference: InferenceService, model: string, size: number): Promise<{ budgetBytes: number; cost: ModelCost }> {
-  const cost = await inference.cost(model, "int8", "cpu");
+async function seamTileBudget(inference: InferenceService, model: string, precision: Precision, size: number): Promise<{ budgetBytes: number; cost: ModelCost }> {
+  const cost = await inference.cost(model, precision, "cpu");
   return { budgetBytes: cost.baseBytes + cost.bytesPerInputPixel * (size / 2) ** 2, cost };
 }
 
+interface SeamResult {
+  precision: Precision;
+  plan: string;
+  /** Auto-tiled vs whole-image output, PSNR over 8-bit RGB: all of it, the overlap bands, the rest. */
+  psnrDb: number;
+  bandDb: number;
+  restDb: number;
+}
+
 /**
- * Auto-tiled vs whole-image output of the same model, PSNR over 8-bit RGB. The memory budget is set so that the
- * planner must cut this image (about 2x2 tiles, auto overlap): a budget that fits it whole would test nothing.
+ * Auto-tiled vs whole-image x4 output of the same model at one precision. The memory budget is set so that the
+ * planner must cut this image (auto size and overlap): a budget that fits it whole would test nothing. The
+ * overlap bands are scored apart: a seam shows there; int8's rounding noise (fp32 layers' summation order
+ * differs with the tile size and can flip a requantization) shows everywhere alike.
  */
-async function seamPsnr(): Promise<{ psnrDb: number; plan: string }> {
+async function seamCheck(precision: Precision): Promise<SeamResult> {
   const size = 224;
   const inference = new InferenceService();
-  const { budgetBytes, cost } = await seamTileBudget(inference, "esrgan-thick-x4", size);
+  const { budgetBytes, cost } = await seamTileBudget(inference, "esrgan-thick-x4", precision, size);
   process.env.TUDSR_MEMORY_BUDGET_MB = String(budgetBytes / 2 ** 20);
   const plan = planTiles({ width: size, height: size, costs: [cost], budgetBytes: memoryBudgetBytes() });
   const input = await centreCrop("chelsea.png", size);
-  const tiled = (await runPipeline(builtInTemplates.find((t) => t.id === "x4-chunked")!.graph, { inference, inputs: { input } })).outputs[0];
-  const full = (await runPipeline(wholeImageGraph("esrgan-thick-x4"), { inference, inputs: { input } })).outputs[0];
+  const overrides: ParamOverride[] = [{ nodeId: "generate", param: "precision", value: precision }];
+  const tiled = (await runPipeline(builtInTemplates.find((t) => t.id === "x4-chunked")!.graph, { inference, inputs: { input }, overrides })).outputs[0];
+  const full = (await runPipeline(wholeImageGraph("esrgan-thick-x4"), { inference, inputs: { input }, overrides })).outputs[0];
   const [a, b] = await Promise.all([decodeImage(tiled.bytes), decodeImage(full.bytes)]);
-  let sum = 0;
-  for (let i = 0; i < a.image.data.length; i++) sum += ((a.image.data[i] - b.image.data[i]) * 255) ** 2;
-  const mse = sum / a.image.data.length;
+  // Output columns (and rows: the grid is square) where two tiles overlap.
+  const starts = axisStarts(size, Math.min(plan.tileSize, size), plan.overlap);
+  const inBand = new Uint8Array(size * 4);
+  for (let i = 1; i < starts.length; i++) inBand.fill(1, starts[i] * 4, (starts[i - 1] + plan.tileSize) * 4);
+  const sums = { all: [0, 0], band: [0, 0], rest: [0, 0] };
+  const width = a.image.width;
+  const plane = width * a.image.height;
+  for (let i = 0; i < a.image.data.length; i++) {
+    const p = i % plane;
+    const squared = ((a.image.data[i] - b.image.data[i]) * 255) ** 2;
+    const where = inBand[p % width] || inBand[Math.floor(p / width)] ? sums.band : sums.rest;
+    where[0] += squared;
+    where[1]++;
+    sums.all[0] += squared;
+    sums.all[1]++;
+  }
+  const db = ([sum, count]: number[]) => (sum === 0 ? Infinity : Number((10 * Math.log10((255 * 255) / (sum / count))).toFixed(2)));
   return {
-    psnrDb: mse === 0 ? Infinity : Number((10 * Math.log10((255 * 255) / mse)).toFixed(2)),
+    precision,
     plan: `${plan.cols}x${plan.rows} tiles of ${plan.tileSize} px, overlap ${plan.overlap}`,
+    psnrDb: db(sums.all),
+    bandDb: db(sums.band),
+    restDb: db(sums.rest),
   };
 }
 
@@ -183,8 +213,8 @@ async function childMain(caseName: string, out: string): Promise<void> {
     writeFileSync(out, JSON.stringify(await fanOutBench(() => {})));
     return;
   }
-  if (caseName === "seam") {
-    writeFileSync(out, JSON.stringify(await seamPsnr()));
+  if (caseName.startsWith("seam ")) {
+    writeFileSync(out, JSON.stringify(await seamCheck(caseName.slice(5) as Precision)));
     return;
   }
   const { spec, variant, flops } = JSON.parse(caseName) as { spec: CaseSpec; variant: Variant; flops: Record<string, number> };
@@ -234,12 +264,17 @@ async function main(): Promise<void> {
     for (const s of speedups) say(`  ${s.name.padEnd(22)} int8 ${s.int8.toFixed(2)}x   auto tiles ${s.autoTiles.toFixed(2)}x   int8 + auto tiles ${s.both.toFixed(2)}x`);
     const memory = cases.filter((c) => c.variant === "int8 auto");
     say(`int8 auto peak RSS per output: ${memory.map((c) => `${c.outputMp} MP ${c.peakRssMb} MB`).join(", ")}`);
-    const seam = inChild("seam") as { psnrDb: number; plan: string };
-    say(`seam check: auto tiles (${seam.plan}) vs whole-image x4 output, PSNR ${seam.psnrDb} dB`);
+    const seams = (["fp32", "int8"] as const).map((precision) => inChild(`seam ${precision}`) as SeamResult);
+    for (const seam of seams) {
+      say(
+        `seam check ${seam.precision}: auto tiles (${seam.plan}) vs whole-image x4 output, PSNR ${seam.psnrDb} dB ` +
+          `(overlap bands ${seam.bandDb} dB, elsewhere ${seam.restDb} dB)`,
+      );
+    }
     // Tile fan-out over tudsr worker processes (server/bench/fanout.ts): needs redis-server; --no-fanout skips it.
     let fanOut: FanOutResult | { skipped: string } = { skipped: "--no-fanout" };
     if (!process.argv.includes("--no-fanout")) fanOut = redisMissing() ? { skipped: redisMissing() as string } : (inChild("fanout") as FanOutResult);
-    if (json) console.log(JSON.stringify({ settings: inference.settings, flopsPerInputPixel: flops, cases, speedups, seam, fanOut }));
+    if (json) console.log(JSON.stringify({ settings: inference.settings, flopsPerInputPixel: flops, cases, speedups, seams, fanOut }));
     else if ("skipped" in fanOut) console.log(`fan-out: skipped (${fanOut.skipped})`);
     else {
       console.log(
