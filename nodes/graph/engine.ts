@@ -44,6 +44,8 @@ export interface NodeTiming {
   ms: number;
   cached: boolean;
   runs: number;
+  /** For a generate node whose tiles were spread over workers: the tile batches each worker ran. */
+  tileWorkers?: Record<string, number>;
 }
 
 export interface EngineResult {

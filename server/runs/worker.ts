@@ -77,8 +77,8 @@ export interface RunExecutor {
 }
 
 export interface RunExecutorOptions extends Omit<RunWorkerOptions, "concurrency" | "pollMs"> {
-  /** The distributed queue's tile fan-out for a claimed run (server/runs/bullmq/tiles.ts). */
-  fanOutTiles?: (runId: string, owner: string) => RunHost["fanOutTiles"];
+  /** The distributed queue's tile fan-out for a claimed run (server/runs/bullmq/tiles.ts); `onBatch` hears which worker ran each batch. */
+  fanOutTiles?: (runId: string, owner: string, onBatch: (nodeId: string, worker: string) => void) => RunHost["fanOutTiles"];
 }
 
 /** The part of a worker that executes one claimed run: runPipeline, outputs stored, outcome recorded, events. */
@@ -127,11 +127,11 @@ export function createRunExecutor(options: RunExecutorOptions = {}): RunExecutor
           stamper!.onOutputs(nodeId, values, iteration);
         },
         onTileImage: tileMap.onTileImage,
-        fanOutTiles: claim && options.fanOutTiles ? options.fanOutTiles(run.id, claim.owner) : undefined,
+        fanOutTiles: claim && options.fanOutTiles ? options.fanOutTiles(run.id, claim.owner, (nodeId, worker) => timings.tileBatch(nodeId, worker)) : undefined,
       });
       if (signal.aborted) throw new CanceledError();
       for (const output of result.outputs) outputs.push(await writeOutputFile(run.id, output, attempt));
-      outcome = { status: "succeeded", outputs, nodes: result.nodes, totalMs: result.totalMs, metrics: result.metrics };
+      outcome = { status: "succeeded", outputs, nodes: timings.withTileWorkers(result.nodes), totalMs: result.totalMs, metrics: result.metrics };
     } catch (error) {
       outcome = failure(error, signal, timings.list());
     }
@@ -336,6 +336,7 @@ function failure(error: unknown, signal: AbortSignal, nodes: NodeTiming[]): RunO
 /** Per-node timings gathered from engine events, for runs that end before the engine returns its own. */
 class TimingsFromEvents {
   private readonly nodes = new Map<string, NodeTiming>();
+  private readonly tileWorkers = new Map<string, Record<string, number>>();
   private readonly types: Map<string, string>;
 
   constructor(graph: Graph) {
@@ -359,8 +360,19 @@ class TimingsFromEvents {
     }
   }
 
+  /** A tile batch of a fanned-out node, done by `worker`. */
+  tileBatch(nodeId: string, worker: string): void {
+    const counts = (this.tileWorkers.get(nodeId) ?? this.tileWorkers.set(nodeId, {}).get(nodeId))!;
+    counts[worker] = (counts[worker] ?? 0) + 1;
+  }
+
+  /** The engine's (or these) timings, each fanned-out node with the workers that ran its tile batches. */
+  withTileWorkers(nodes: NodeTiming[]): NodeTiming[] {
+    return nodes.map((node) => (this.tileWorkers.has(node.id) ? { ...node, tileWorkers: this.tileWorkers.get(node.id) } : node));
+  }
+
   list(): NodeTiming[] {
-    return [...this.nodes.values()];
+    return this.withTileWorkers([...this.nodes.values()]);
   }
 }
 

@@ -142,7 +142,7 @@ export function RunView({ id }: { id: string }) {
           {run.nodes.length > 0 && (
             <section>
               <h2>Timings</h2>
-              <TimingsTable nodes={run.nodes} totalMs={run.totalMs} />
+              <TimingsTable nodes={run.nodes} totalMs={run.totalMs} worker={run.worker ?? null} />
             </section>
           )}
         </div>

@@ -3,7 +3,14 @@ import type { NodeTiming } from "../../../nodes/graph/engine";
 import { formatMs } from "../../ui/format";
 import styles from "./run.module.css";
 
-export function TimingsTable({ nodes, totalMs }: { nodes: NodeTiming[]; totalMs: number | null }) {
+/** The workers that ran a node: the run's own, or for a fanned-out generate node each tile batch's. */
+function ranOn(node: NodeTiming, runWorker: string | null): string | undefined {
+  if (node.tileWorkers) return Object.entries(node.tileWorkers).map(([worker, batches]) => `${worker} ×${batches}`).join(", ");
+  return runWorker ?? undefined;
+}
+
+export function TimingsTable({ nodes, totalMs, worker = null }: { nodes: NodeTiming[]; totalMs: number | null; worker?: string | null }) {
+  const showWorkers = worker !== null || nodes.some((node) => node.tileWorkers);
   // A failed or canceled run has no engine total: its nodes' sum stands in.
   const total = totalMs ?? nodes.reduce((sum, node) => sum + node.ms, 0);
   return (
@@ -15,6 +22,7 @@ export function TimingsTable({ nodes, totalMs }: { nodes: NodeTiming[]; totalMs:
           <th className="num">Time</th>
           <th className={styles.shareColumn}>Share</th>
           <th className="num">Runs</th>
+          {showWorkers && <th title="The worker that ran the node; for tiles spread over workers, the tile batches each ran">Worker</th>}
         </tr>
       </thead>
       <tbody>
@@ -31,6 +39,11 @@ export function TimingsTable({ nodes, totalMs }: { nodes: NodeTiming[]; totalMs:
                 </div>
               </td>
               <td className="num">{node.runs}</td>
+              {showWorkers && (
+                <td className="mono small" data-testid={`node-worker-${node.id}`}>
+                  {ranOn(node, worker)}
+                </td>
+              )}
             </tr>
           );
         })}
@@ -39,7 +52,7 @@ export function TimingsTable({ nodes, totalMs }: { nodes: NodeTiming[]; totalMs:
         <tr>
           <td colSpan={2}>{totalMs === null ? "sum of nodes" : "engine total"}</td>
           <td className="num">{formatMs(total)}</td>
-          <td colSpan={2} />
+          <td colSpan={showWorkers ? 3 : 2} />
         </tr>
       </tfoot>
     </table>

@@ -229,6 +229,9 @@ describe("distributed run queue: BullMQ on Redis, three tudsr worker processes, 
       for (const worker of tileWorkers) spread.set(worker, (spread.get(worker) ?? 0) + 1);
       console.log(`fan-out of ${total} tile batches: ${[...spread].map(([worker, count]) => `${worker}: ${count}`).join(", ")}`);
       assert.ok(spread.size >= 2, "the batches ran on more than one worker");
+      // The run page's record: the generate node's batches by worker, as they ran.
+      const generate = (await getRun(run.id)).nodes.find((node) => node.id === "generate")!;
+      assert.deepEqual(generate.tileWorkers, Object.fromEntries(spread));
       assert.deepEqual(await (artifactStore() as S3ArtifactStore).list(`tiles/${run.id}/`), [], "the tiles are cleaned up");
     } finally {
       await tileEvents.close();

@@ -113,9 +113,9 @@ export async function closeTileClients(): Promise<void> {
 
 /**
  * The fan-out of one run's generate nodes (one per execution): `fanOutTiles` for its RunHost. Batches fewer
- * than two stay local (nothing to spread).
+ * than two stay local (nothing to spread). `onBatch` hears which worker ran each batch (the run page shows it).
  */
-export function tileFanOut(runId: string, owner: string) {
+export function tileFanOut(runId: string, owner: string, onBatch: (nodeId: string, worker: string) => void = () => {}) {
   const passes = new Map<string, number>();
   return async (request: TileFanOutRequest, signal: AbortSignal, progress: (done: number, total: number) => void): Promise<RgbImage[] | undefined> => {
     const batches: RgbImage[][] = [];
@@ -143,9 +143,11 @@ export function tileFanOut(runId: string, owner: string) {
     const parentId = `${base}-fanin`;
     try {
       await new Promise<void>((resolve, reject) => {
-        const onCompleted = ({ jobId }: { jobId: string }) => {
+        const onCompleted = ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => {
           const size = sizes.get(jobId);
           if (size !== undefined) {
+            const worker = (returnvalue as { worker?: string } | null)?.worker;
+            if (worker) onBatch(request.nodeId, worker);
             sizes.delete(jobId);
             done += size;
             progress(done, total);
