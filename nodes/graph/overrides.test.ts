@@ -12,7 +12,7 @@ test("overrides replace params in a copy; an unknown node is an OverrideError na
   const changed = applyOverrides(graph, [parseOverride("chunk.tileSize=96"), parseOverride("generate.model=esrgan-slim-x4")]);
   assert.equal(changed.nodes.find((n) => n.id === "chunk")!.params.tileSize, 96);
   assert.equal(changed.nodes.find((n) => n.id === "generate")!.params.model, "esrgan-slim-x4");
-  assert.equal(graph.nodes.find((n) => n.id === "chunk")!.params.tileSize, 128, "the original is untouched");
+  assert.equal(graph.nodes.find((n) => n.id === "chunk")!.params.tileSize, "auto", "the original is untouched");
   assert.throws(
     () => applyOverrides(graph, [{ nodeId: "constructor", param: "tileSize", value: 1 }]),
     (error: unknown) => error instanceof OverrideError && /^no node "constructor" in this pipeline \(nodes: load, chunk, generate, stitch, save\)$/.test(error.message),
