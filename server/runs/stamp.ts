@@ -127,7 +127,9 @@ export class RunStamper {
     const canonical = canonicalJson(graph);
     const hashes: Record<string, string> = {};
     for (const [name, source] of Object.entries(inputs).sort(([a], [b]) => (a < b ? -1 : 1))) {
-      hashes[name] = sha256(typeof source === "string" ? await readFile(source) : source);
+      // An unreadable input is the load-image node's failure to report (it names itself); the stamp says so.
+      const bytes = typeof source === "string" ? await readFile(source).catch(() => undefined) : source;
+      hashes[name] = bytes ? sha256(bytes) : "unreadable";
     }
     const seeds: Record<string, number> = {};
     const models: ModelStamp[] = [];
