@@ -14,5 +14,7 @@ export function validGraph(input: unknown): Graph {
   return checkGraph(input, nodeRegistry);
 }
 
-export const idInput = z.string().min(1).max(100);
-export const nameInput = z.string().trim().min(1).max(200);
+/** Text a database can store: Postgres text holds no NUL character (it would fail as a 500, not a 400). */
+export const storableText = z.string().refine((text) => !text.includes("\u0000"), "must not contain NUL (\\u0000) characters");
+export const idInput = storableText.pipe(z.string().min(1).max(100));
+export const nameInput = storableText.pipe(z.string().trim().min(1).max(200));

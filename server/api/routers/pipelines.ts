@@ -13,7 +13,7 @@ import {
 import type { Graph } from "../../../nodes/graph/schema";
 import { type GraphProblem, GraphValidationError, parseGraph, validateGraph } from "../../../nodes/graph/validate";
 import { nodeRegistry } from "../../../nodes/index";
-import { graphInput, idInput, nameInput, validGraph } from "../graph-input";
+import { graphInput, idInput, nameInput, storableText, validGraph } from "../graph-input";
 import { apiProcedure, createTRPCRouter } from "../trpc";
 
 const versionNumber = z.number().int().positive();
@@ -69,7 +69,7 @@ export const pipelinesRouter = createTRPCRouter({
 
   /** Saves the graph as the pipeline's next version; earlier versions stay as they were. */
   save: apiProcedure
-    .input(z.object({ id: idInput, graph: graphInput, message: z.string().max(500).optional(), allowProblems: allowProblemsInput }))
+    .input(z.object({ id: idInput, graph: graphInput, message: storableText.pipe(z.string().max(500)).optional(), allowProblems: allowProblemsInput }))
     .mutation(async ({ input }) => {
       const { graph, problems } = graphToStore(input.graph, input.allowProblems);
       return { ...(await savePipelineVersion(input.id, graph, input.message)), problems };
