@@ -1,10 +1,7 @@
 import {
-  type AnyNodeDefinition,
   type BodyRunner,
   CanceledError,
   type InputValues,
-  inputPorts,
-  type NodeReader,
   type OutputValues,
   outputPorts,
   type RunHost,
@@ -13,7 +10,8 @@ import type { RgbImage } from "../image/types";
 import type { NodeCache } from "./cache";
 import type { EngineListener, TileReport } from "./events";
 import type { Graph, GraphEdge, GraphNode } from "./schema";
-import { checkGraph, type NodeRegistry, ownPort, resolveParams } from "./validate";
+import { checkGraph, type NodeRegistry, ownPort } from "./validate";
+import { type Compiled, compileGraph, readersOf, type Source } from "./compiled-graph";
 import type { PortValue } from "./values";
 
 export interface EngineOptions {
@@ -65,64 +63,6 @@ export class NodeRunError extends Error {
   }
 }
 
-interface Source {
-  node: string;
-  handle: string;
-}
-
-interface Compiled {
-  nodes: Map<string, GraphNode>;
-  definitions: Map<string, AnyNodeDefinition>;
-  params: Map<string, Record<string, unknown>>;
-  /** node id -> input port -> where its value comes from */
-  sources: Map<string, Map<string, Source>>;
-  /** scope (container id, "" for the top level) -> its nodes */
-  scopes: Map<string, GraphNode[]>;
-  /** container id -> the source feeding its internal body-out handle */
-  bodyResult: Map<string, Source>;
-  /** node id -> the output ports something reads */
-  consumed: Map<string, Set<string>>;
-}
-
-function compile(graph: Graph, registry: NodeRegistry): Compiled {
-  const compiled: Compiled = {
-    nodes: new Map(graph.nodes.map((node) => [node.id, node])),
-    definitions: new Map(),
-    params: new Map(),
-    sources: new Map(),
-    scopes: new Map(),
-    bodyResult: new Map(),
-    consumed: new Map(),
-  };
-  for (const node of graph.nodes) {
-    const definition = registry.get(node.type)!;
-    compiled.definitions.set(node.id, definition);
-    compiled.params.set(node.id, resolveParams(definition, node.params));
-    compiled.sources.set(node.id, new Map());
-    compiled.consumed.set(node.id, new Set());
-    const scope = node.parentId ?? "";
-    compiled.scopes.set(scope, [...(compiled.scopes.get(scope) ?? []), node]);
-  }
-  for (const edge of graph.edges) {
-    const target = compiled.nodes.get(edge.target)!;
-    const port = ownPort(inputPorts(compiled.definitions.get(target.id)!, compiled.params.get(target.id)!), edge.targetHandle)!;
-    const source = { node: edge.source, handle: edge.sourceHandle };
-    compiled.consumed.get(edge.source)!.add(edge.sourceHandle);
-    if (port.internal) compiled.bodyResult.set(target.id, source);
-    else compiled.sources.get(target.id)!.set(edge.targetHandle, source);
-  }
-  return compiled;
-}
-
-/** The nodes that read a node's outputs; a container reading them stands for the body nodes reading its body-in. */
-function readersOf(compiled: Compiled, nodeId: string): NodeReader[] {
-  const reading = (source: string) =>
-    [...compiled.sources].filter(([, ports]) => [...ports.values()].some((from) => from.node === source)).map(([id]) => compiled.nodes.get(id)!);
-  return reading(nodeId).flatMap((reader) =>
-    compiled.definitions.get(reader.id)!.container ? reading(reader.id).filter((inner) => inner.parentId === reader.id) : [reader],
-  ).map((reader) => ({ id: reader.id, type: reader.type, params: compiled.params.get(reader.id)! }));
-}
-
 /**
  * Runs a validated graph: nodes in dependency order (up to `concurrency` at once), containers running their
  * body through ctx.body, outputs freed as soon as every consumer has them, cached by signature when a cache
@@ -130,7 +70,7 @@ function readersOf(compiled: Compiled, nodeId: string): NodeReader[] {
  */
 export async function executeGraph(input: unknown, options: EngineOptions): Promise<EngineResult> {
   const graph = checkGraph(input, options.registry);
-  const compiled = compile(graph, options.registry);
+  const compiled = compileGraph(graph, options.registry);
   const started = performance.now();
   const timings = new Map<string, NodeTiming>();
   const emit: EngineListener = options.onEvent ?? (() => {});

@@ -2,12 +2,12 @@
 // planning their body per pass), asking each node's own `plan` for its output sizes and costs, and adds up the
 // predicted time and the memory held at once (values alive until their last reader ran, as the engine frees
 // them, plus the model sessions, which stay in the process once made).
-import { type AnyNodeDefinition, inputPorts, type NodeReader } from "./define-node";
+import { compileGraph, readersOf } from "./compiled-graph";
 import { NodeRunError } from "./engine";
 import type { ChunkPlan, GeneratePlan, ImageShape, PlanHost, PlanValue } from "./plan";
 import { planValueBytes } from "./plan";
-import type { Graph, GraphNode } from "./schema";
-import { checkGraph, type NodeRegistry, ownPort, resolveParams } from "./validate";
+import type { GraphNode } from "./schema";
+import { checkGraph, type NodeRegistry } from "./validate";
 
 export interface NodePlanReport {
   nodeId: string;
@@ -33,49 +33,6 @@ export interface RunPlan {
   peakNodeId: string;
 }
 
-interface Source {
-  node: string;
-  handle: string;
-}
-
-interface Compiled {
-  nodes: Map<string, GraphNode>;
-  definitions: Map<string, AnyNodeDefinition>;
-  params: Map<string, Record<string, unknown>>;
-  sources: Map<string, Map<string, Source>>;
-  scopes: Map<string, GraphNode[]>;
-  bodyResult: Map<string, Source>;
-}
-
-function compile(graph: Graph, registry: NodeRegistry): Compiled {
-  const compiled: Compiled = { nodes: new Map(), definitions: new Map(), params: new Map(), sources: new Map(), scopes: new Map(), bodyResult: new Map() };
-  for (const node of graph.nodes) {
-    const definition = registry.get(node.type)!;
-    compiled.nodes.set(node.id, node);
-    compiled.definitions.set(node.id, definition);
-    compiled.params.set(node.id, resolveParams(definition, node.params));
-    compiled.sources.set(node.id, new Map());
-    const scope = node.parentId ?? "";
-    compiled.scopes.set(scope, [...(compiled.scopes.get(scope) ?? []), node]);
-  }
-  for (const edge of graph.edges) {
-    const port = ownPort(inputPorts(compiled.definitions.get(edge.target)!, compiled.params.get(edge.target)!), edge.targetHandle)!;
-    const source = { node: edge.source, handle: edge.sourceHandle };
-    if (port.internal) compiled.bodyResult.set(edge.target, source);
-    else compiled.sources.get(edge.target)!.set(edge.targetHandle, source);
-  }
-  return compiled;
-}
-
-/** As the engine's: a container reading a node stands for the body nodes reading its body-in. */
-function readersOf(compiled: Compiled, nodeId: string): NodeReader[] {
-  const reading = (source: string) =>
-    [...compiled.sources].filter(([, ports]) => [...ports.values()].some((from) => from.node === source)).map(([id]) => compiled.nodes.get(id)!);
-  return reading(nodeId)
-    .flatMap((reader) => (compiled.definitions.get(reader.id)!.container ? reading(reader.id).filter((inner) => inner.parentId === reader.id) : [reader]))
-    .map((reader) => ({ id: reader.id, type: reader.type, params: compiled.params.get(reader.id)! }));
-}
-
 function failed(node: GraphNode, error: unknown): NodeRunError {
   return error instanceof NodeRunError ? error : new NodeRunError(node.id, node.type, error instanceof Error ? error.message : String(error));
 }
@@ -83,7 +40,7 @@ function failed(node: GraphNode, error: unknown): NodeRunError {
 /** The plan of a graph (validated first; a problem throws GraphValidationError, a node's failure NodeRunError). */
 export async function planGraph(input: unknown, registry: NodeRegistry, host: PlanHost): Promise<RunPlan> {
   const graph = checkGraph(input, registry);
-  const compiled = compile(graph, registry);
+  const compiled = compileGraph(graph, registry);
   const reports: NodePlanReport[] = [];
   const inputs: Record<string, ImageShape> = {};
   const sessions = new Map<string, number>();
