@@ -136,6 +136,8 @@ test("an invalid graph shows each problem on the node it belongs to, and Run ref
 
   // An out-of-range param is refused in the form and never reaches the graph.
   await nodeOnCanvas(page, "chunk").click();
+  // The plan preview waits for a valid graph rather than asking the server about this one.
+  await expect(page.getByTestId("plan-preview")).toContainText("Fix the 2 problems shown on the nodes");
   await page.getByTestId("param-tileSize").fill("8");
   await page.getByTestId("param-tileSize").press("Enter");
   await expect(page.getByTestId("inspector")).toContainText("at least 16");

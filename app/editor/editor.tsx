@@ -451,7 +451,7 @@ function EditorCanvas({ pipeline, graph: initialGraph }: EditorProps) {
             selectionCount={selectedNodes.length}
             problems={grouped}
             onChange={updateNodeData}
-            nodeExtra={selected && <PlanPreview graph={graph} runner={runner} nodeId={selected.id} nodeType={selected.data.nodeType} />}
+            nodeExtra={selected && <PlanPreview graph={graph} problemCount={problems.length} runner={runner} nodeId={selected.id} nodeType={selected.data.nodeType} />}
             onSelectNode={(id) => {
               setNodes((current) => current.map((node) => ({ ...node, selected: node.id === id })));
               const node = latest.current.nodes.find((candidate) => candidate.id === id);

@@ -3,7 +3,8 @@
 // chunk will cut drawn over the input image (each tile outlined and lightly filled, so overlaps show darker),
 // the tile count, model pixels per output pixel, the predicted time of each generate node and of the run, and
 // the predicted peak memory, all before anything runs. It asks runs.plan again (debounced) whenever the graph's
-// params or wiring change: positions do not count.
+// params or wiring change: positions do not count. A graph with problems is not asked about: the nodes already say
+// what is wrong, and the server would only refuse it.
 import { useMutation } from "@tanstack/react-query";
 import { useEffect, useMemo, useRef, useState } from "react";
 import type { ChunkPlan, GeneratePlan } from "../../nodes/graph/plan";
@@ -32,7 +33,8 @@ function chunkOf(plan: RunPlan, graph: Graph, nodeId: string): NodePlanReport | 
   return plan.nodes.find((node) => node.nodeId === source && node.detail?.kind === "chunk");
 }
 
-export function PlanPreview({ graph, runner, nodeId, nodeType }: { graph: Graph; runner: RunnerState; nodeId: string; nodeType: string }) {
+export function PlanPreview(props: { graph: Graph; problemCount: number; runner: RunnerState; nodeId: string; nodeType: string }) {
+  const { graph, problemCount, runner, nodeId, nodeType } = props;
   const trpc = useTRPC();
   const planMutation = useMutation(trpc.runs.plan.mutationOptions());
   const [plan, setPlan] = useState<RunPlan>();
@@ -44,8 +46,10 @@ export function PlanPreview({ graph, runner, nodeId, nodeType }: { graph: Graph;
   const relevant = nodeType === "chunk" || nodeType === "generate";
   const { mutateAsync } = planMutation;
 
+  const ready = relevant && missing.length === 0 && problemCount === 0;
+
   useEffect(() => {
-    if (!relevant || missing.length > 0) return;
+    if (!ready) return;
     const request = ++asked.current;
     const timer = setTimeout(() => {
       mutateAsync({ graph: JSON.parse(key) as Graph, inputs: JSON.parse(inputs) as Record<string, string> }).then(
@@ -62,9 +66,19 @@ export function PlanPreview({ graph, runner, nodeId, nodeType }: { graph: Graph;
     return () => clearTimeout(timer);
     // `graph` itself changes with every drag; `key` only when the plan would.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [key, inputs, relevant, missing.length, mutateAsync]);
+  }, [key, inputs, ready, mutateAsync]);
 
   if (!relevant) return null;
+  if (problemCount > 0) {
+    return (
+      <section className={styles.preview} data-testid="plan-preview">
+        <h4>Plan</h4>
+        <p className="muted small">
+          Fix the {problemCount} problem{problemCount === 1 ? "" : "s"} shown on the nodes to see the tiles and the predicted time.
+        </p>
+      </section>
+    );
+  }
   if (missing.length > 0) {
     return (
       <section className={styles.preview} data-testid="plan-preview">
