@@ -80,7 +80,10 @@ export const generateNode = defineNode({
       ms: predicted.startMs + tiles * predicted.ms,
       // The call's input and output tensors, beside what the session itself holds.
       workBytes: batch * padded.width * padded.height * 12 * (1 + model.scale * model.scale),
-      session: { key: `${model.id}:${precision}:${providerUsed}`, bytes: predicted.bytes },
+      held: [
+        { key: `session ${model.id}:${precision}:${providerUsed}`, bytes: predicted.bytes },
+        { key: `onnxruntime ${providerUsed}`, bytes: predicted.processBytes },
+      ],
       detail: {
         kind: "generate",
         model: model.id,

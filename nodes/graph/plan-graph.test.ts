@@ -15,6 +15,8 @@ import { isTileSet } from "./values";
 // A model whose measured cost lets 96 px tiles fit the budget: auto tiles cut a 256 px image into several.
 const COST: ModelCost = { baseBytes: 1e6, bytesPerInputPixel: 1000, borderPx: 2, msPerInputMegapixel: 1000 };
 const BUDGET = COST.baseBytes + COST.bytesPerInputPixel * 96 * 96;
+/** What the first model session of a process adds (ONNX Runtime itself). */
+const RUNTIME_BYTES = 50e6;
 
 class MeasuredFakeHost extends FakeHost {
   async modelCost(): Promise<ModelCost> {
@@ -28,7 +30,10 @@ class MeasuredFakeHost extends FakeHost {
 class FakePlanHost implements PlanHost {
   private readonly models = new FakeHost();
   readonly tiles: { model: string; tile: ImageShape }[] = [];
-  constructor(private readonly sizes: Record<string, ImageShape>) {}
+  constructor(
+    private readonly sizes: Record<string, ImageShape>,
+    private readonly runtimeBytes = RUNTIME_BYTES,
+  ) {}
   async inputSize(name: string) {
     if (!Object.hasOwn(this.sizes, name)) throw new Error(`the run has no input named "${name}"`);
     return this.sizes[name];
@@ -47,7 +52,8 @@ class FakePlanHost implements PlanHost {
   }
   async predictTile(model: { id: string }, tile: ImageShape, batch: number) {
     this.tiles.push({ model: model.id, tile });
-    return { ms: (tile.width * tile.height) / 1000, startMs: 5, bytes: COST.baseBytes + COST.bytesPerInputPixel * tile.width * tile.height * batch, basis: "calibration" as const };
+    const bytes = COST.baseBytes + COST.bytesPerInputPixel * tile.width * tile.height * batch;
+    return { ms: (tile.width * tile.height) / 1000, startMs: 5, bytes, processBytes: this.runtimeBytes, basis: "calibration" as const };
   }
   async predictNodeMs() {
     return 0;
@@ -125,4 +131,13 @@ test("an unknown model or a missing input is an error naming the node", async ()
     return true;
   });
   await assert.rejects(planGraph(template("x4-chunked", { generate: "nearest-x2" }), nodeRegistry, new FakePlanHost({})), /node "load" \(load-image\): the run has no input named "input"/);
+});
+
+test("peak memory: ONNX Runtime is counted once however many models the graph runs", async () => {
+  const peakWith = async (runtimeBytes: number) => {
+    const graph = template("x8-twice", { generate1: "nearest-x4", generate2: "nearest-x2" });
+    for (const node of graph.nodes) if (node.type === "chunk") node.params = { tileSize: 64, overlap: 8 };
+    return (await planGraph(graph, nodeRegistry, new FakePlanHost({ input: { width: 64, height: 64 } }, runtimeBytes))).peakBytes;
+  };
+  assert.equal((await peakWith(RUNTIME_BYTES + 1e6)) - (await peakWith(RUNTIME_BYTES)), 1e6);
 });

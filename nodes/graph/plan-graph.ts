@@ -1,7 +1,7 @@
 // Plans a graph without running it: walks it in the order the engine runs it (one node at a time, containers
 // planning their body per pass), asking each node's own `plan` for its output sizes and costs, and adds up the
 // predicted time and the memory held at once (values alive until their last reader ran, as the engine frees
-// them, plus the model sessions, which stay in the process once made).
+// them, plus the model sessions and ONNX Runtime itself, which stay in the process once made).
 import { compileGraph, readersOf } from "./compiled-graph";
 import { NodeRunError } from "./engine";
 import type { ChunkPlan, GeneratePlan, ImageShape, PlanHost, PlanValue } from "./plan";
@@ -27,7 +27,7 @@ export interface RunPlan {
   /** Every node the run executes, in the engine's order; a loop's body nodes once per pass, before the loop. */
   nodes: NodePlanReport[];
   totalMs: number;
-  /** Predicted peak memory the run adds to its process: images and tiles alive at once, and model sessions. */
+  /** Predicted peak memory the run adds to its process: images and tiles alive at once, model sessions and ONNX Runtime. */
   peakBytes: number;
   /** The node running when that peak is reached. */
   peakNodeId: string;
@@ -43,8 +43,8 @@ export async function planGraph(input: unknown, registry: NodeRegistry, host: Pl
   const compiled = compileGraph(graph, registry);
   const reports: NodePlanReport[] = [];
   const inputs: Record<string, ImageShape> = {};
-  const sessions = new Map<string, number>();
-  const sessionBytes = () => [...sessions.values()].reduce((sum, bytes) => sum + bytes, 0);
+  const held = new Map<string, number>();
+  const heldBytes = () => [...held.values()].reduce((sum, bytes) => sum + bytes, 0);
   let liveBytes = 0;
   let peak = { bytes: 0, nodeId: "" };
   // The host as the nodes see it, noting each input's size for the plan.
@@ -87,12 +87,12 @@ export async function planGraph(input: unknown, registry: NodeRegistry, host: Pl
         ? async (value: PlanValue, pass: number) => {
             const result = compiled.bodyResult.get(node.id)!;
             // From the second pass on, the previous pass's result is what the body reads.
-            const held = pass > 0 ? planValueBytes(value) : 0;
-            liveBytes += held;
+            const previous = pass > 0 ? planValueBytes(value) : 0;
+            liveBytes += previous;
             const bodyOutputs = await planScope(node.id, value, pass);
             const resultValue = bodyOutputs.get(result.node)![result.handle];
             for (const values of bodyOutputs.values()) liveBytes -= bytesOf(values);
-            liveBytes -= held;
+            liveBytes -= previous;
             return resultValue;
           }
         : undefined;
@@ -102,9 +102,9 @@ export async function planGraph(input: unknown, registry: NodeRegistry, host: Pl
       } catch (error) {
         throw failed(node, error);
       }
-      if (planned.session) sessions.set(planned.session.key, Math.max(sessions.get(planned.session.key) ?? 0, planned.session.bytes));
-      const held = liveBytes + bytesOf(planned.outputs) + (planned.workBytes ?? 0) + sessionBytes();
-      if (held > peak.bytes) peak = { bytes: held, nodeId: node.id };
+      for (const { key, bytes } of planned.held ?? []) held.set(key, Math.max(held.get(key) ?? 0, bytes));
+      const atOnce = liveBytes + bytesOf(planned.outputs) + (planned.workBytes ?? 0) + heldBytes();
+      if (atOnce > peak.bytes) peak = { bytes: atOnce, nodeId: node.id };
       const ms = planned.ms ?? (planned.workMegapixels === undefined ? 0 : await host.predictNodeMs(node.type, planned.workMegapixels));
       reports.push({ nodeId: node.id, type: node.type, iteration, outputs: planned.outputs, ms, workMegapixels: planned.ms === undefined ? planned.workMegapixels : undefined, detail: planned.detail });
       outputs.set(node.id, planned.outputs);

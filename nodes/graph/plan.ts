@@ -32,6 +32,8 @@ export interface TilePrediction {
   startMs: number;
   /** Peak memory the model's session holds for a tile of this size. */
   bytes: number;
+  /** What the first session of a process adds once (ONNX Runtime itself), whatever the number of models. */
+  processBytes: number;
   /** Where the time came from: real runs of this tile size, or the calibration (or real runs of other sizes). */
   basis: "runs" | "calibration";
 }
@@ -90,8 +92,11 @@ export interface NodePlanResult {
   ms?: number;
   /** Bytes the node holds while it runs beyond its inputs and outputs (buffers, encoders). */
   workBytes?: number;
-  /** A model session this node uses and its memory: sessions stay in the process once made. */
-  session?: { key: string; bytes: number };
+  /**
+   * Memory that stays in the process once this node made it, by what it is (a model session; the runtime that
+   * runs sessions): counted once per key however many nodes use it.
+   */
+  held?: { key: string; bytes: number }[];
   detail?: ChunkPlan | GeneratePlan;
 }
 

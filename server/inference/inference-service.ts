@@ -142,8 +142,9 @@ export class InferenceService {
 
   /** The measured cost of a model's tiles on this machine (measured on first use, then kept in the models folder). */
   async cost(modelId: string, precision: Precision, provider: ExecutionProvider): Promise<ModelCost> {
-    const { baseBytes, bytesPerInputPixel, borderPx, msPerInputMegapixel } = await this.measurement(modelId, precision, provider);
-    return { baseBytes, bytesPerInputPixel, borderPx, msPerInputMegapixel };
+    const { baseBytes, bytesPerInputPixel, processBytes, borderPx, msPerInputMegapixel } = await this.measurement(modelId, precision, provider);
+    // A tile's budget is the process's: the model may be the first in it.
+    return { baseBytes: baseBytes + processBytes, bytesPerInputPixel, borderPx, msPerInputMegapixel };
   }
 
   /** The whole calibration behind cost(), with the tile sizes it ran. */

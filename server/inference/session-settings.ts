@@ -62,6 +62,9 @@ export function sessionOptions(settings: SessionSettings): ort.InferenceSession.
     intraOpNumThreads: settings.threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: "all",
+    // The memory pattern ORT plans after a first run is a second, separate block of the run's whole size: with it
+    // a session held 1.7x the memory of one run (psnr-small-x2, 256 px: 841 MB against 493 MB), at the same speed.
+    enableMemPattern: false,
     extra: { session: { intra_op: { allow_spinning: settings.spinning ? "1" : "0" } } },
   };
 }

@@ -1,11 +1,13 @@
-// The measurement behind footprint.ts, in a process of its own (its peak memory is the model's): prints one
-// JSON ModelMeasurement. Argument: the JSON MeasureRequest.
+// The measurement behind footprint.ts, in a process of its own (its peak memory is the model's alone). With a
+// `size`, it makes a session, runs a tile of that size three times and prints { bytes } (the median of what the
+// process gained); without, it makes the session, times a tile of the first measured size, measures what a second
+// session of the model adds and the model's border, and prints the rest of a ModelMeasurement.
 import path from "node:path";
 import * as ort from "onnxruntime-node";
 import sharp from "sharp";
 import { sessionOptions } from "../inference/session-settings";
 import { REPO_ROOT } from "../paths";
-import { type MeasureRequest, type ModelMeasurement, measuredTiles } from "./footprint";
+import { type MeasureRequest, measuredTiles, type SessionFacts, type TileBytes } from "./footprint";
 
 const request = JSON.parse(process.argv[2]) as MeasureRequest;
 const [low, high] = request.valueRange;
@@ -26,33 +28,65 @@ async function photo(size: number, left: number, top: number): Promise<ort.Tenso
   return new ort.Tensor("float32", values, [1, 3, size, size]);
 }
 
-// What the process holds before the model (Node, ONNX Runtime, sharp) is not the model's. Resident memory now,
-// not the high-water mark: start-up (compiling this file) may have peaked above what a small model ever takes.
-// ONNX Runtime's arena keeps what a run allocated, so the resident size after a run is that run's peak.
-const processBytes = process.memoryUsage.rss();
-const peakBytes = () => process.memoryUsage.rss() - processBytes;
+// What the process holds before the model (Node, ONNX Runtime's library, sharp) is not the model's. Resident memory
+// now, not the high-water mark: start-up (compiling this file) may have peaked above what a small model takes.
+// ONNX Runtime's arena keeps what a run allocated, so the resident size after a run is that run's peak. Output
+// tensors the runs left for the garbage collector are not the session's (the planner counts a call's tensors
+// apart): collected before each reading (the parent starts this process with --expose-gc).
+const resident = () => {
+  globalThis.gc?.();
+  return process.memoryUsage.rss();
+};
+// A size's tile is decoded first: sharp's buffers are not the session's either.
+const sizedInput = request.size === undefined ? undefined : await photo(request.size, 100, 100);
+const startBytes = resident();
+const options = sessionOptions({ threads: request.threads, spinning: request.spinning, source: "measured" });
+const runOn = async (on: ort.InferenceSession, input: ort.Tensor) => (await on.run({ [on.inputNames[0]]: input }))[on.outputNames[0]];
+
+/** Runs twice: some kernels (int8 ones) allocate more on a second run of a shape, then no more. */
+async function runTwice(on: ort.InferenceSession, input: ort.Tensor): Promise<void> {
+  await runOn(on, input);
+  await runOn(on, input);
+}
+
+if (request.size !== undefined) {
+  // One tile size per process: a session that ran other shapes before holds more (its arena is fragmented).
+  // The median of what it held after each of three runs: from run to run (threads, allocators) it varies by some 10%.
+  const session = await ort.InferenceSession.create(request.file, options);
+  const held: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    await runOn(session, sizedInput!);
+    held.push(resident() - startBytes);
+  }
+  console.log(JSON.stringify({ bytes: held.sort((a, b) => a - b)[1] } satisfies TileBytes));
+  process.exit(0);
+}
 
 const sessionStarted = performance.now();
-const session = await ort.InferenceSession.create(request.file, sessionOptions({ threads: request.threads, spinning: request.spinning, source: "measured" }));
+const session = await ort.InferenceSession.create(request.file, options);
 const sessionMs = Math.round(performance.now() - sessionStarted);
-const run = async (input: ort.Tensor) => (await session.run({ [session.inputNames[0]]: input }))[session.outputNames[0]];
+const run = (input: ort.Tensor) => runOn(session, input);
 
-const [small, large] = measuredTiles(request.sizeMultiple);
-await run(await photo(small, 100, 100));
-const peakSmall = peakBytes();
-const largeInput = await photo(large, 100, 100);
-await run(largeInput);
-const peakLarge = peakBytes();
-const bytesPerInputPixel = Math.max(0, (peakLarge - peakSmall) / (large * large - small * small));
-const baseBytes = Math.max(0, peakLarge - bytesPerInputPixel * large * large);
-
+const [timed] = measuredTiles(request.sizeMultiple);
+const timedInput = await photo(timed, 100, 100);
+await run(timedInput);
 const times: number[] = [];
 for (let i = 0; i < 2; i++) {
   const started = performance.now();
-  await run(largeInput);
+  await run(timedInput);
   times.push(performance.now() - started);
 }
-const msPerInputMegapixel = (Math.min(...times) / (large * large)) * 1e6;
+const msPerInputMegapixel = (Math.min(...times) / (timed * timed)) * 1e6;
+const firstBytes = resident() - startBytes;
+
+// A second session of the same model in the same process pays only what is its own (weights, arena): the rest
+// of the first one's peak is the process's, paid once whatever the number of models.
+const beforeSecond = resident();
+const second = await ort.InferenceSession.create(request.file, options);
+await runTwice(second, timedInput);
+const secondBytes = resident() - beforeSecond;
+await second.release();
+const processBytes = Math.max(0, firstBytes - secondBytes);
 
 // The border: a tile cut from a larger image against the same region of the larger image's output.
 const whole = await run(await photo(WHOLE, 80, 60));
@@ -91,13 +125,5 @@ for (let d = (WHOLE - 2 * MARGIN) / 2 - 1; d >= 0; d--) {
   }
 }
 
-const measurement: ModelMeasurement = {
-  baseBytes: Math.round(baseBytes),
-  bytesPerInputPixel: Math.round(bytesPerInputPixel),
-  borderPx,
-  msPerInputMegapixel: Math.round(msPerInputMegapixel),
-  sessionMs,
-  tiles: [small, large],
-  measuredAt: new Date().toISOString(),
-};
-console.log(JSON.stringify(measurement));
+const measured: SessionFacts = { processBytes: Math.round(processBytes), borderPx, msPerInputMegapixel: Math.round(msPerInputMegapixel), sessionMs };
+console.log(JSON.stringify(measured));

@@ -56,10 +56,11 @@ export class MeasuredPlanHost implements PlanHost {
     const bytes = measured.baseBytes + measured.bytesPerInputPixel * pixels * batch;
     const startMs = timings[sessionTimingKey(key)]?.value ?? measured.sessionMs ?? 0;
     const exact = timings[tileTimingKey(key, tile.width, tile.height)];
-    if (exact) return { ms: (exact.value * pixels) / 1e6, startMs, bytes, basis: "runs" };
-    const calibrated = { pixels: measured.tiles[1] * measured.tiles[1], msPerMegapixel: measured.msPerInputMegapixel };
+    const { processBytes } = measured;
+    if (exact) return { ms: (exact.value * pixels) / 1e6, startMs, bytes, processBytes, basis: "runs" };
+    const calibrated = { pixels: measured.tiles[0] * measured.tiles[0], msPerMegapixel: measured.msPerInputMegapixel };
     const msPerMegapixel = msPerMegapixelAt([...tileTimings(timings, key), calibrated], pixels);
-    return { ms: (msPerMegapixel * pixels) / 1e6, startMs, bytes, basis: "calibration" };
+    return { ms: (msPerMegapixel * pixels) / 1e6, startMs, bytes, processBytes, basis: "calibration" };
   }
 
   async predictNodeMs(nodeType: string, megapixels: number): Promise<number> {
