@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { defineNode, type NodeReader, type Precision, requireInput, type RunHost } from "./graph/define-node";
+import { defineNode, type NodeReader, type Precision, type RepeatedTiles, requireInput, type RunHost } from "./graph/define-node";
 import { type ImageShape, planInput } from "./graph/plan";
 import { precisionFor } from "./generate";
 import { borderOverlap, type ModelCost, planTiles } from "./image/tile-plan";
@@ -44,7 +44,8 @@ export const chunkNode = defineNode({
   },
   async run({ inputs, params, ctx }) {
     const image = requireInput(inputs, "image", "image");
-    const { size, overlap } = await chooseTiles(image, params, ctx);
+    const repeated = ctx.host.repeatedTiles?.(ctx.nodeId, ctx.iteration);
+    const { size, overlap } = repeated ? repeatTiles(params, repeated, ctx) : await chooseTiles(image, params, ctx);
     return { tiles: cutTiles(image, size, size, overlap) };
   },
 });
@@ -63,6 +64,14 @@ async function chooseTiles(
   const tileSize = params.tileSize === "auto" ? (planned?.tileSize ?? DEFAULT_TILE) : params.tileSize;
   const overlap = params.overlap === "auto" ? Math.min(planned?.overlap ?? DEFAULT_OVERLAP, Math.floor(tileSize / 2)) : params.overlap;
   return { size: Math.max(params.multiple, tileSize - (tileSize % params.multiple)), overlap };
+}
+
+/** A re-run's tiles: the `auto` params take what the repeated run cut (a tile clamped to the image keeps its longer side). */
+function repeatTiles(params: ChunkParams, repeated: RepeatedTiles, ctx: { log(message: string): void }): { size: number; overlap: number } {
+  const size = params.tileSize === "auto" ? Math.max(repeated.tileWidth, repeated.tileHeight) : params.tileSize;
+  const overlap = params.overlap === "auto" ? repeated.overlap : params.overlap;
+  if (params.tileSize === "auto" || params.overlap === "auto") ctx.log(`auto tiles: ${size} px, overlap ${overlap}, as in the run this re-runs`);
+  return { size, overlap };
 }
 
 /** The tile plan for the generate nodes reading these tiles, from their models' measured costs on this machine. */

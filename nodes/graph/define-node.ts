@@ -97,10 +97,25 @@ export interface RunHost {
   /** Bytes one tile's inference may take ($TUDSR_MEMORY_BUDGET_MB). */
   memoryBudgetBytes?(): number;
   /**
+   * A re-run exactly (the reproducibility stamp): the tiles this chunk node cut in the run it repeats, which
+   * its `auto` sizes take instead of planning again (measurements and the budget may have changed since).
+   */
+  repeatedTiles?(nodeId: string, iteration: number | undefined): RepeatedTiles | undefined;
+  /**
    * Optional (the distributed queue's hosts): runs the batches on workers and returns the upscaled tiles in
    * order, bit for bit what running them here gives; undefined when it will not (then they run here).
    */
   fanOutTiles?(request: TileFanOutRequest, signal: AbortSignal, progress: (done: number, total: number) => void): Promise<RgbImage[] | undefined>;
+}
+
+/** A chunk node's tiles as a run's stamp recorded them (the grid's tile width and height and overlap). */
+export interface RepeatedTiles {
+  nodeId: string;
+  /** The pass of the loop whose body the chunk is in (absent at the top level). */
+  iteration?: number;
+  tileWidth: number;
+  tileHeight: number;
+  overlap: number;
 }
 
 /** Runs a container's body once: the value given to its body-in handle in, what reaches body-out back. */
@@ -114,6 +129,8 @@ export interface NodeReader {
 
 export interface RunContext {
   nodeId: string;
+  /** The pass of the loop whose body this node runs in (absent at the top level). */
+  iteration?: number;
   host: RunHost;
   signal: AbortSignal;
   progress(done: number, total: number): void;

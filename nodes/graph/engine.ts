@@ -181,6 +181,7 @@ export async function executeGraph(input: unknown, options: EngineOptions): Prom
         params,
         ctx: {
           nodeId: node.id,
+          iteration,
           host: options.host,
           signal,
           progress: (done, total) => emit({ type: "node-progress", nodeId: node.id, done, total }),

@@ -88,6 +88,22 @@ describeOnEachDatabase("reproducibility stamp", () => {
     console.log(`stamp: ${model.model} ${model.precision} ${model.sha256!.slice(0, 12)}, ORT ${stamp.runtime.onnxruntime}, ${stamp.runtime.threads} threads, CPU features ${stamp.runtime.cpuFeatures.join(" ")}; re-run ${again.totalMs!.toFixed(0)} ms, identical`);
   });
 
+  it("a re-run cuts the tiles the repeated run cut, where auto tiles would plan others now", async () => {
+    const input = await uploadCrop("coffee.png", 72, 150, 90);
+    const fixed = await waitForEnd((await api.runs.start({ template: "x4-chunked", overrides: TILES, inputs: { input } })).id, 180_000);
+    const auto = await waitForEnd((await api.runs.start({ template: "x4-chunked", inputs: { input } })).id, 180_000);
+    assert.equal(fixed.status, "succeeded", fixed.error ?? "");
+    assert.equal(auto.status, "succeeded", auto.error ?? "");
+    assert.notDeepEqual(auto.stamp!.tiles, fixed.stamp!.tiles, "auto tiles on this machine are not the fixed 48 px ones");
+    // As if the auto run had been made on a machine whose measurements or budget chose 48 px tiles.
+    await (await getDb()).run.update({ where: { id: auto.id }, data: { stamp: JSON.stringify({ ...auto.stamp!, tiles: fixed.stamp!.tiles }) } });
+    const again = await waitForEnd((await api.runs.rerun({ id: auto.id })).id, 180_000);
+    assert.equal(again.status, "succeeded", again.error ?? "");
+    assert.deepEqual(again.stamp!.tiles, fixed.stamp!.tiles);
+    assert.deepEqual(again.stamp!.rerun, { of: auto.id, forced: false, differences: [] });
+    assert.ok((await outputBytes(again)).equals(await outputBytes(fixed)), "the bytes of the recorded tiles, not of today's plan");
+  });
+
   it("refuses to re-run a run that has no stamp, naming why", async () => {
     const run = await (await getDb()).run.create({ data: { graph: "{}", trigger: "api", status: "succeeded" } });
     await assert.rejects(api.runs.rerun({ id: run.id }), /has no reproducibility stamp \(it ran before stamps were recorded/);

@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import sharp from "sharp";
-import type { ExecutionProvider, OutputValues, Precision } from "../../nodes/graph/define-node";
+import type { ExecutionProvider, OutputValues, Precision, RepeatedTiles } from "../../nodes/graph/define-node";
 import type { Graph } from "../../nodes/graph/schema";
 import type { TileSet } from "../../nodes/graph/values";
 import { resolveParams } from "../../nodes/graph/validate";
@@ -34,12 +34,7 @@ export interface ModelStamp {
 }
 
 /** The tiles a chunk node cut (its `auto` sizes depend on this machine's measurements and memory budget). */
-export interface TilesStamp {
-  nodeId: string;
-  iteration?: number;
-  tileWidth: number;
-  tileHeight: number;
-  overlap: number;
+export interface TilesStamp extends RepeatedTiles {
   cols: number;
   rows: number;
 }

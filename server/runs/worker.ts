@@ -117,6 +117,8 @@ export function createRunExecutor(options: RunExecutorOptions = {}): RunExecutor
         maxPixels,
         // A re-run exactly executes every node: served from the cache, it would prove nothing.
         cache: run.rerun ? undefined : await nodeCache?.forRun(),
+        // ...and cuts the tiles it cut: `auto` sizes follow measurements and the budget, which may have changed.
+        repeatTiles: rerun?.recorded.tiles,
         onEvent: (event) => {
           if (event.type === "tile-started" || event.type === "tile-done") return tileMap.add(event);
           timings.add(event);

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import type { MetricRecord, RunHost, SaveOptions } from "../../nodes/graph/define-node";
+import type { MetricRecord, RepeatedTiles, RunHost, SaveOptions } from "../../nodes/graph/define-node";
 import type { ImageShape } from "../../nodes/graph/plan";
 import type { RgbImage } from "../../nodes/image/types";
 import { DEFAULT_MAX_PIXELS, decodeImage, encodeImage, imageSize } from "../images/codec";
@@ -33,7 +33,13 @@ export class PipelineHost implements RunHost {
     private readonly inputs: Record<string, RunInputSource>,
     private readonly inference: InferenceService,
     private readonly maxPixels = DEFAULT_MAX_PIXELS,
+    /** A re-run exactly: the tiles the repeated run cut. */
+    private readonly repeated: readonly RepeatedTiles[] = [],
   ) {}
+
+  repeatedTiles(nodeId: string, iteration: number | undefined): RepeatedTiles | undefined {
+    return this.repeated.find((tiles) => tiles.nodeId === nodeId && tiles.iteration === iteration);
+  }
 
   /** The run input of this name: own properties only (an input named "constructor" is not Object's). */
   private source(name: string): RunInputSource | undefined {

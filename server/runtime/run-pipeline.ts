@@ -1,4 +1,4 @@
-import type { MetricRecord, OutputValues, RunHost } from "../../nodes/graph/define-node";
+import type { MetricRecord, OutputValues, RepeatedTiles, RunHost } from "../../nodes/graph/define-node";
 import type { NodeCache } from "../../nodes/graph/cache";
 import { type EngineOptions, type EngineResult, executeGraph, type NodeTiming } from "../../nodes/graph/engine";
 import type { EngineListener } from "../../nodes/graph/events";
@@ -23,6 +23,8 @@ export interface RunPipelineOptions {
   maxPixels?: number;
   /** The distributed queue's tile fan-out (see RunHost.fanOutTiles); without it every tile runs here. */
   fanOutTiles?: RunHost["fanOutTiles"];
+  /** A re-run exactly: the tiles each chunk node cut in the run it repeats (see RunHost.repeatedTiles). */
+  repeatTiles?: readonly RepeatedTiles[];
 }
 
 /** A run's host that can also spread generate nodes' tiles over workers. */
@@ -31,9 +33,10 @@ class FanOutHost extends PipelineHost {
     inputs: Record<string, RunInputSource>,
     inference: InferenceService,
     maxPixels: number | undefined,
+    repeatTiles: readonly RepeatedTiles[] | undefined,
     readonly fanOutTiles: RunHost["fanOutTiles"],
   ) {
-    super(inputs, inference, maxPixels);
+    super(inputs, inference, maxPixels, repeatTiles);
   }
 }
 
@@ -50,8 +53,8 @@ export async function runPipeline(graphInput: unknown, options: RunPipelineOptio
   if (!parsed.graph) throw new GraphValidationError(parsed.problems);
   const graph = applyOverrides(parsed.graph, options.overrides ?? []); // the engine validates the result
   const host = options.fanOutTiles
-    ? new FanOutHost(options.inputs, options.inference, options.maxPixels, options.fanOutTiles)
-    : new PipelineHost(options.inputs, options.inference, options.maxPixels);
+    ? new FanOutHost(options.inputs, options.inference, options.maxPixels, options.repeatTiles, options.fanOutTiles)
+    : new PipelineHost(options.inputs, options.inference, options.maxPixels, options.repeatTiles);
   const timings = new RunTimingRecorder(options.inference);
   const result: EngineResult = await executeGraph(graph, {
     registry: nodeRegistry,
