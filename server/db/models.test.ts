@@ -202,6 +202,8 @@ describeOnEachDatabase("models", () => {
     const channelsLast = await runPipeline(wholeImageGraph("channels-last"), { inference, inputs: { input } });
     const [a, b] = await Promise.all([decodeImage(result.outputs[0].bytes), decodeImage(channelsLast.outputs[0].bytes)]);
     assert.ok(psnr(a.image.data, b.image.data) > 40);
+    // Its measurement (for auto tiles and the plan) feeds it channels-last tiles too.
+    assert.ok((await inference.measurement("channels-last", "fp32", "cpu")).msPerInputMegapixel > 0);
   });
 
   it("refuses bad model uploads, each with its reason, and stores nothing", async () => {

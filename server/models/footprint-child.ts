@@ -11,6 +11,7 @@ import { type MeasureRequest, measuredTiles, type SessionFacts, type TileBytes }
 
 const request = JSON.parse(process.argv[2]) as MeasureRequest;
 const [low, high] = request.valueRange;
+const nhwc = request.layout === "NHWC";
 /** Below this PSNR a tile's output ring differs visibly from the whole image's (the seam test's bar). */
 const SEAM_DB = 50;
 const WHOLE = 192;
@@ -24,8 +25,17 @@ async function photo(size: number, left: number, top: number): Promise<ort.Tenso
     .toBuffer({ resolveWithObject: true });
   const plane = size * size;
   const values = new Float32Array(3 * plane);
-  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) values[c * plane + i] = (data[i * 3 + c] / 255) * (high - low) + low;
-  return new ort.Tensor("float32", values, [1, 3, size, size]);
+  const at = nhwc ? (c: number, i: number) => i * 3 + c : (c: number, i: number) => c * plane + i;
+  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) values[at(c, i)] = (data[i * 3 + c] / 255) * (high - low) + low;
+  return new ort.Tensor("float32", values, nhwc ? [1, size, size, 3] : [1, 3, size, size]);
+}
+
+/** An output's width, and its value of channel c at (x, y), in the model's layout. */
+const widthOf = (t: ort.Tensor) => Number(nhwc ? t.dims[2] : t.dims[3]);
+function sample(t: ort.Tensor, c: number, y: number, x: number): number {
+  const data = t.data as Float32Array;
+  const width = widthOf(t);
+  return nhwc ? data[(y * width + x) * 3 + c] : data[(c * Number(t.dims[2]) + y) * width + x];
 }
 
 // What the process holds before the model (Node, ONNX Runtime's library, sharp) is not the model's. Resident memory
@@ -91,10 +101,8 @@ const processBytes = Math.max(0, firstBytes - secondBytes);
 // The border: a tile cut from a larger image against the same region of the larger image's output.
 const whole = await run(await photo(WHOLE, 80, 60));
 const tile = await run(await photo(WHOLE - 2 * MARGIN, 80 + MARGIN, 60 + MARGIN));
-const scale = whole.dims[3] / WHOLE;
+const scale = widthOf(whole) / WHOLE;
 const tileSize = (WHOLE - 2 * MARGIN) * scale;
-const wholeData = whole.data as Float32Array;
-const tileData = tile.data as Float32Array;
 const clamp = (value: number) => (value < low ? low : value > high ? high : value);
 /** PSNR of the output pixels `d` input pixels from the tile's border (a ring `scale` output pixels wide). */
 function ringPsnr(d: number): number {
@@ -107,8 +115,8 @@ function ringPsnr(d: number): number {
       for (let x = 0; x < tileSize; x++) {
         const distance = Math.min(x, y, tileSize - 1 - x, tileSize - 1 - y);
         if (distance < inner || distance >= outer) continue;
-        const a = clamp(tileData[(c * tileSize + y) * tileSize + x]);
-        const b = clamp(wholeData[(c * whole.dims[2] + y + MARGIN * scale) * whole.dims[3] + x + MARGIN * scale]);
+        const a = clamp(sample(tile, c, y, x));
+        const b = clamp(sample(whole, c, y + MARGIN * scale, x + MARGIN * scale));
         squared += (a - b) ** 2;
         count++;
       }

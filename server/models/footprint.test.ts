@@ -31,7 +31,7 @@ test(`${MODEL}: the measured memory line predicts a larger tile within 25%, ONNX
     assert.match(kept[0], new RegExp(`^m\\d+:${entry.sha256}:fp32:cpu:1$`));
 
     // What a fresh process holds for a 256 px tile (1.8x the larger measured tile's pixels).
-    const request: MeasureRequest = { file: path.join(dir, entry.file), valueRange: entry.valueRange, sizeMultiple: entry.sizeMultiple, ...settings, size: 256 };
+    const request: MeasureRequest = { file: path.join(dir, entry.file), valueRange: entry.valueRange, layout: entry.layout, sizeMultiple: entry.sizeMultiple, ...settings, size: 256 };
     const child = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", CHILD, JSON.stringify(request)], { encoding: "utf8" });
     assert.equal(child.status, 0, child.stderr);
     const actual = (JSON.parse(child.stdout.trim().split("\n").pop()!) as TileBytes).bytes;

@@ -40,6 +40,7 @@ export type SessionFacts = Pick<ModelMeasurement, "processBytes" | "borderPx" | 
 export interface MeasureRequest {
   file: string;
   valueRange: [number, number];
+  layout: ModelManifestEntry["layout"];
   sizeMultiple: number;
   threads: number;
   spinning: boolean;
@@ -135,6 +136,7 @@ export function modelMeasurement(
       let measured = await measure({
         file: path.join(options.dir, int8?.file ?? entry.file),
         valueRange: entry.valueRange,
+        layout: entry.layout,
         sizeMultiple: entry.sizeMultiple,
         threads: options.threads,
         spinning: options.spinning,
