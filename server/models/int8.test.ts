@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import sharp from "sharp";
 import { photoPath, PHOTO_NAMES } from "../../fixtures/photos";
+import { precisionFor } from "../../nodes/generate";
 import { findTemplate } from "../../nodes/templates/index";
 import { InferenceService, modelFile } from "../inference/inference-service";
 import { runPipeline } from "../runtime/run-pipeline";
@@ -73,15 +74,19 @@ test("auto tiles: an image that fits the memory budget is one tile, a larger one
   assert.equal(whole.outputs[0].width, 704);
   assert.match(logs.join("\n"), /auto tiles: 1x1 of 176x176 px/);
   logs.length = 0;
-  // A budget a 176 px tile does not fit: several equal tiles, each predicted within it.
-  process.env.TUDSR_MEMORY_BUDGET_MB = "100";
+  // A budget a 176 px tile does not fit (what a 120 px one is measured to take): several equal tiles, each
+  // predicted within it.
+  const model = await inference.describeModel("esrgan-thick-x4");
+  const cost = await inference.cost(model.id, precisionFor("auto", model), "cpu");
+  const budgetMb = Math.ceil((cost.baseBytes + cost.bytesPerInputPixel * 120 * 120) / 2 ** 20);
+  process.env.TUDSR_MEMORY_BUDGET_MB = String(budgetMb);
   try {
     await runPipeline(graph, { inference, inputs: { input }, overrides: auto, onEvent });
   } finally {
     delete process.env.TUDSR_MEMORY_BUDGET_MB;
   }
-  const plan = /auto tiles: (\d+)x(\d+) of .* predicted (\d+) MB per tile \(budget 100 MB\)/.exec(logs.join("\n"));
-  assert.ok(plan && Number(plan[1]) * Number(plan[2]) > 1 && Number(plan[3]) <= 100, logs.join("\n"));
+  const plan = new RegExp(`auto tiles: (\\d+)x(\\d+) of .* predicted (\\d+) MB per tile \\(budget ${budgetMb} MB\\)`).exec(logs.join("\n"));
+  assert.ok(plan && Number(plan[1]) * Number(plan[2]) > 1 && Number(plan[3]) <= budgetMb, logs.join("\n"));
   await assert.rejects(
     runPipeline(graph, {
       inference,
