@@ -15,6 +15,7 @@ import type { ParamOverride } from "../../nodes/graph/overrides";
 import type { Graph } from "../../nodes/graph/schema";
 import { type ModelCost, planTiles } from "../../nodes/image/tile-plan";
 import { axisStarts } from "../../nodes/image/tiling";
+import { precisionFor } from "../../nodes/generate";
 import { builtInTemplates } from "../../nodes/templates/index";
 import { decodeImage } from "../images/codec";
 import { InferenceService, memoryBudgetBytes } from "../inference/inference-service";
@@ -74,7 +75,8 @@ function variantOverrides(graph: Graph, variant: Variant): ParamOverride[] {
       overrides.push({ nodeId: node.id, param: "tileSize", value: variant.tiles });
       overrides.push({ nodeId: node.id, param: "overlap", value: variant.tiles === "auto" ? "auto" : 16 });
     }
-    if (node.type === "generate") overrides.push({ nodeId: node.id, param: "precision", value: variant.precision });
+    // int8 rows: each model's int8 variant where this machine offers one (precision auto), else its fp32 (said at the start).
+    if (node.type === "generate") overrides.push({ nodeId: node.id, param: "precision", value: variant.precision === "int8" ? "auto" : "fp32" });
   }
   return overrides;
 }
@@ -89,9 +91,10 @@ function generateModels(graph: Graph): string[] {
  */
 async function warmUp(graph: Graph, inference: InferenceService, precision: Precision): Promise<void> {
   for (const model of generateModels(graph)) {
-    await inference.cost(model, precision, "cpu");
+    const used = precision === "int8" ? precisionFor("auto", await inference.describeModel(model)) : precision;
+    await inference.cost(model, used, "cpu");
     const data = new Float32Array(3 * 64 * 64).fill(0.5);
-    for (let i = 0; i < 3; i++) await inference.infer(model, { data, dims: [1, 3, 64, 64] }, { provider: "cpu", onMissingProvider: "error", precision });
+    for (let i = 0; i < 3; i++) await inference.infer(model, { data, dims: [1, 3, 64, 64] }, { provider: "cpu", onMissingProvider: "error", precision: used });
   }
   inference.stats.ms = 0;
   inference.stats.runs = 0;
@@ -241,7 +244,8 @@ async function main(): Promise<void> {
     for (const model of new Set([...CASES, LARGE].flatMap((spec) => generateModels(builtInTemplates.find((t) => t.id === spec.template)!.graph)))) {
       const entry = manifest.models.find((candidate) => candidate.id === model)!;
       flops[model] = await flopsPerInputPixel(path.join(modelsDir(), entry.file), entry.sizeMultiple);
-      say(`${model}: ${(flops[model] / 1e6).toFixed(2)} MFLOP per input pixel`);
+      const int8 = (await inference.describeModel(model)).int8;
+      say(`${model}: ${(flops[model] / 1e6).toFixed(2)} MFLOP per input pixel${int8.offered ? "" : `; no int8 variant on this machine, its int8 rows run fp32 (${int8.why})`}`);
     }
     const cases: CaseResult[] = [];
     const speedups: { name: string; int8: number; autoTiles: number; both: number }[] = [];
