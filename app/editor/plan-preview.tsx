@@ -69,21 +69,18 @@ export function PlanPreview(props: { graph: Graph; problemCount: number; runner:
   }, [key, inputs, ready, mutateAsync]);
 
   if (!relevant) return null;
-  if (problemCount > 0) {
+  // What to do before there is a plan to show.
+  const waiting =
+    problemCount > 0
+      ? `Fix the ${problemCount} problem${problemCount === 1 ? "" : "s"} shown on the nodes to see the tiles and the predicted time.`
+      : missing.length > 0
+        ? `Choose the ${missing.map((name) => `“${name}”`).join(", ")} image (Run bar) to see the tiles and the predicted time before running.`
+        : undefined;
+  if (waiting) {
     return (
       <section className={styles.preview} data-testid="plan-preview">
         <h4>Plan</h4>
-        <p className="muted small">
-          Fix the {problemCount} problem{problemCount === 1 ? "" : "s"} shown on the nodes to see the tiles and the predicted time.
-        </p>
-      </section>
-    );
-  }
-  if (missing.length > 0) {
-    return (
-      <section className={styles.preview} data-testid="plan-preview">
-        <h4>Plan</h4>
-        <p className="muted small">Choose the {missing.map((name) => `“${name}”`).join(", ")} image (Run bar) to see the tiles and the predicted time before running.</p>
+        <p className="muted small">{waiting}</p>
       </section>
     );
   }

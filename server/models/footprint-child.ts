@@ -47,8 +47,10 @@ const resident = () => {
   globalThis.gc?.();
   return process.memoryUsage.rss();
 };
-// A size's tile is decoded first: sharp's buffers are not the session's either.
-const sizedInput = request.size === undefined ? undefined : await photo(request.size, 100, 100);
+// The tile is decoded first: sharp's buffers are not the session's either.
+const [timed] = measuredTiles(request.sizeMultiple);
+const side = request.size ?? timed;
+const input = await photo(side, 100, 100);
 const startBytes = resident();
 const options = sessionOptions({ threads: request.threads, spinning: request.spinning, source: "measured" });
 const runOn = async (on: ort.InferenceSession, input: ort.Tensor) => (await on.run({ [on.inputNames[0]]: input }))[on.outputNames[0]];
@@ -65,7 +67,7 @@ if (request.size !== undefined) {
   const session = await ort.InferenceSession.create(request.file, options);
   const held: number[] = [];
   for (let i = 0; i < 3; i++) {
-    await runOn(session, sizedInput!);
+    await runOn(session, input);
     held.push(resident() - startBytes);
   }
   console.log(JSON.stringify({ bytes: held.sort((a, b) => a - b)[1] } satisfies TileBytes));
@@ -77,23 +79,21 @@ const session = await ort.InferenceSession.create(request.file, options);
 const sessionMs = Math.round(performance.now() - sessionStarted);
 const run = (input: ort.Tensor) => runOn(session, input);
 
-const [timed] = measuredTiles(request.sizeMultiple);
-const timedInput = await photo(timed, 100, 100);
-await run(timedInput);
+await run(input);
 const times: number[] = [];
 for (let i = 0; i < 2; i++) {
   const started = performance.now();
-  await run(timedInput);
+  await run(input);
   times.push(performance.now() - started);
 }
-const msPerInputMegapixel = (Math.min(...times) / (timed * timed)) * 1e6;
+const msPerInputMegapixel = (Math.min(...times) / (side * side)) * 1e6;
 const firstBytes = resident() - startBytes;
 
 // A second session of the same model in the same process pays only what is its own (weights, arena): the rest
 // of the first one's peak is the process's, paid once whatever the number of models.
 const beforeSecond = resident();
 const second = await ort.InferenceSession.create(request.file, options);
-await runTwice(second, timedInput);
+await runTwice(second, input);
 const secondBytes = resident() - beforeSecond;
 await second.release();
 const processBytes = Math.max(0, firstBytes - secondBytes);
