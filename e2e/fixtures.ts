@@ -5,14 +5,15 @@
 //    (an error answer the browser logs as "Failed to load resource") allows it with `consoleErrors.allow(...)`.
 //  - `studio`: helpers for UI specs (upload a photo, crop one into a file, start a run and wait for its status),
 //    through the HTTP API with an API key of this studio.
+import { type APIRequestContext, type BrowserContext, expect, request as playwrightRequest, test as base } from "@playwright/test";
 import { execFile } from "node:child_process";
 import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import { type APIRequestContext, type BrowserContext, test as base, expect, request as playwrightRequest } from "@playwright/test";
 import sharp from "sharp";
 import type { ArtifactInfo } from "../server/db/artifacts";
-import type { RunDetail, RunStatus } from "../server/db/runs";
+import type { RunStatus } from "../server/db/run-statuses";
+import type { RunDetail } from "../server/db/runs";
 import { BASE_URL, REPO_ROOT, STUDIO_ENV } from "./env";
 
 export { expect };

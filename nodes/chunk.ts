@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { defineNode, type NodeReader, type Precision, type RepeatedTiles, requireInput, type RunHost } from "./graph/define-node";
+import type { NodeReader } from "./graph/context";
+import { defineNode, requireInput } from "./graph/define-node";
+import type { ModelHost, RepeatedTiles } from "./graph/host";
 import { type ImageShape, planInput } from "./graph/plan";
-import { precisionFor } from "./generate";
 import { borderOverlap, type ModelCost, planTiles } from "./image/tile-plan";
 import { cutTiles, tileLayout } from "./image/tiling";
 
@@ -38,7 +39,6 @@ export const chunkNode = defineNode({
     const grid = { sourceWidth: image.width, sourceHeight: image.height, tileWidth: width, tileHeight: height, overlap, cols: xs.length, rows: ys.length, scale: 1 };
     return {
       outputs: { tiles: { kind: "tiles", grid, rects } },
-      workMegapixels: (image.width * image.height) / 1e6,
       detail: { kind: "chunk", source: { width: image.width, height: image.height }, tileWidth: width, tileHeight: height, overlap, cols: xs.length, rows: ys.length, rects },
     };
   },
@@ -52,7 +52,7 @@ export const chunkNode = defineNode({
 
 type ChunkParams = { tileSize: number | "auto"; overlap: number | "auto"; multiple: number };
 /** What tile sizing needs of a RunHost; the plan preview's host has the same. */
-type SizingHost = Pick<RunHost, "describeModel" | "modelCost" | "memoryBudgetBytes">;
+type SizingHost = Pick<ModelHost, "modelCost" | "memoryBudgetBytes">;
 
 /** The tile side and overlap a run cuts (and a plan predicts) for an image of this size. */
 async function chooseTiles(
@@ -74,30 +74,29 @@ function repeatTiles(params: ChunkParams, repeated: RepeatedTiles, ctx: { log(me
   return { size, overlap };
 }
 
-/** The tile plan for the generate nodes reading these tiles, from their models' measured costs on this machine. */
+/** The tile plan for the nodes with a model reading these tiles, from their models' measured costs on this machine. */
 async function autoTiles(
   image: ImageShape,
   multiple: number,
   autoSize: boolean,
   ctx: { readers: NodeReader[]; host: SizingHost; log(message: string): void },
 ): Promise<{ tileSize: number; overlap: number } | undefined> {
-  const generators = ctx.readers.filter((reader) => reader.type === "generate");
+  const modelReaders = ctx.readers.filter((reader) => reader.tileCost);
   const { modelCost, memoryBudgetBytes } = ctx.host;
-  if (!generators.length || !modelCost || !memoryBudgetBytes) {
-    ctx.log(`auto tiles: ${generators.length ? "nothing measured on this host" : "no generate node reads these tiles"}; ${DEFAULT_TILE} px tiles, overlap ${DEFAULT_OVERLAP}`);
+  if (!modelReaders.length || !modelCost || !memoryBudgetBytes) {
+    ctx.log(`auto tiles: ${modelReaders.length ? "nothing measured on this host" : "no generate node reads these tiles"}; ${DEFAULT_TILE} px tiles, overlap ${DEFAULT_OVERLAP}`);
     return undefined;
   }
   const costs: ModelCost[] = [];
-  for (const { params } of generators) {
-    // A model that cannot be described is the generate node's error to report (it names the param); here the
+  for (const reader of modelReaders) {
+    // A model that cannot be described is the reading node's error to report (it names the param); here the
     // tiles fall back to the defaults.
-    const model = await ctx.host.describeModel(String(params.model)).catch((error: Error) => {
+    const cost = await reader.tileCost!().catch((error: Error) => {
       ctx.log(`auto tiles: ${error.message}; ${DEFAULT_TILE} px tiles, overlap ${DEFAULT_OVERLAP}`);
       return undefined;
     });
-    if (!model) return undefined;
-    const precision: Precision = precisionFor(params.precision as "auto" | Precision, model);
-    costs.push(await modelCost.call(ctx.host, model.id, precision, params.provider as "cpu"));
+    if (!cost) return undefined;
+    costs.push(cost);
   }
   const budget = memoryBudgetBytes.call(ctx.host);
   const plan = planTiles({ width: image.width, height: image.height, costs, budgetBytes: budget, multiple });

@@ -26,7 +26,7 @@ export const degradeNode = defineNode({
     if (width < 1 || height < 1) throw new Error(`${image.width}x${image.height} is too small for scale ${params.scale}`);
     // Separable resampling keeps one pass's result; the Real-ESRGAN chain keeps a few full-size copies.
     const workBytes = params.mode === "bicubic-down" ? width * image.height * 12 : image.width * image.height * 12 * 3;
-    return { outputs: { image: { kind: "image", width, height } }, workMegapixels: (image.width * image.height) / 1e6, workBytes };
+    return { outputs: { image: { kind: "image", width, height } }, workBytes };
   },
   async run({ inputs, params, ctx }) {
     const image = requireInput(inputs, "image", "image");

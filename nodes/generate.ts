@@ -1,14 +1,9 @@
 import { z } from "zod";
-import {
-  defineNode,
-  type InferenceOptions,
-  type ModelInfo,
-  type OutputValues,
-  type Precision,
-  type RunContext,
-  throwIfAborted,
-} from "./graph/define-node";
+import type { RunContext } from "./graph/context";
+import { defineNode, type OutputValues, throwIfAborted } from "./graph/define-node";
 import type { TileReport } from "./graph/events";
+import type { InferenceHost } from "./graph/host";
+import { type InferenceOptions, type ModelInfo, paddedSize, type Precision, type ProviderChoice } from "./graph/models";
 import type { NodePlanResult, PlanValue } from "./graph/plan";
 import type { Tile, TileSet } from "./graph/values";
 import { crop, cutTiles, stitchTiles } from "./image/tiling";
@@ -56,10 +51,15 @@ export const generateNode = defineNode({
     }
     return problems;
   },
-  async plan({ inputs, params, ctx }): Promise<NodePlanResult> {
-    const model = await ctx.host.describeModel(params.model);
-    const precision = precisionFor(params.precision, model);
-    const providerUsed = await ctx.host.providerUsed(params.provider, params.onMissingProvider);
+  /** The model file, precision and provider the run uses: decided once, so its plan, tiles and stamp agree. */
+  async prepare({ params, host }): Promise<ModelChoice> {
+    const model = await host.describeModel(params.model);
+    return { model, precision: precisionFor(params.precision, model), provider: await host.chooseProvider(params.provider, params.onMissingProvider) };
+  },
+  tileCost: ({ decision, host }) => host.modelCost!(decision.model.id, decision.precision, decision.provider.used),
+  async plan({ inputs, params, decision, ctx }): Promise<NodePlanResult> {
+    const { model, precision } = decision;
+    const providerUsed = decision.provider.used;
     const source: PlanValue | undefined = inputs.image ?? inputs.tiles;
     if (!source || source.kind === "number") throw new Error("connect exactly one input: tiles or image");
     // What one model call sees: a tile (at the scale applied since chunking), padded to the model's size multiple.
@@ -67,7 +67,7 @@ export const generateNode = defineNode({
     const width = source.kind === "tiles" ? Math.round(source.grid.tileWidth * scale) : source.width;
     const height = source.kind === "tiles" ? Math.round(source.grid.tileHeight * scale) : source.height;
     const tiles = source.kind === "tiles" ? source.rects.length : 1;
-    const padded = { width: Math.ceil(width / model.sizeMultiple) * model.sizeMultiple, height: Math.ceil(height / model.sizeMultiple) * model.sizeMultiple };
+    const padded = paddedSize({ width, height }, model);
     const batch = Math.min(params.batchSize, tiles);
     const predicted = await ctx.host.predictTile({ id: model.id, precision, provider: providerUsed }, padded, batch);
     const covered = source.kind === "tiles" ? source.grid.sourceWidth * source.grid.sourceHeight * scale * scale : width * height;
@@ -100,10 +100,10 @@ export const generateNode = defineNode({
       },
     };
   },
-  async run({ inputs, params, ctx }): Promise<OutputValues> {
-    const model = await ctx.host.describeModel(params.model);
-    const precision = precisionFor(params.precision, model);
-    const options: InferenceOptions = { provider: params.provider, onMissingProvider: params.onMissingProvider, precision, signal: ctx.signal, log: ctx.log };
+  async run({ inputs, params, decision, ctx }): Promise<OutputValues> {
+    const { model, precision, provider } = decision;
+    if (provider.unavailable) ctx.log(`${provider.unavailable}; running ${model.id} on CPU`);
+    const options: InferenceOptions = { provider: provider.used, precision, signal: ctx.signal };
     if (inputs.image) {
       const source = inputs.image as RgbImage;
       const canvas = { width: source.width * model.scale, height: source.height * model.scale };
@@ -117,14 +117,20 @@ export const generateNode = defineNode({
     }
     const set = inputs.tiles as TileSet;
     if (params.distribute === "auto" && ctx.host.fanOutTiles && equalSizes(set)) {
-      const { provider, onMissingProvider } = params;
-      const request = { nodeId: ctx.nodeId, modelId: model.id, images: set.tiles.map((tile) => tile.image), batchSize: params.batchSize, options: { provider, onMissingProvider, precision } };
+      const request = { nodeId: ctx.nodeId, modelId: model.id, images: set.tiles.map((tile) => tile.image), batchSize: params.batchSize, options: { provider: provider.used, precision } };
       const spread = await ctx.host.fanOutTiles(request, ctx.signal, ctx.progress);
       if (spread) return { tiles: { grid: { ...set.grid, scale: set.grid.scale * model.scale }, tiles: set.tiles.map((tile, i) => ({ ...tile, image: spread[i] })) } };
     }
     return { tiles: await upscaleTiles(set, model, params.batchSize, options, ctx) };
   },
 });
+
+/** What a generate node runs: decided when its run (or plan) is prepared. */
+export interface ModelChoice {
+  model: ModelInfo;
+  precision: Precision;
+  provider: ProviderChoice;
+}
 
 /** The precision a run uses: auto takes the int8 variant where one passed its gate; int8 without one is an error. */
 export function precisionFor(asked: "auto" | Precision, model: ModelInfo): Precision {
@@ -142,11 +148,19 @@ function equalSizes(set: TileSet): boolean {
  * One batch of a distributed generate node, where a worker runs it: exactly what the node does with the batch
  * here (the same packing, inference and out-of-memory fallbacks), so the tiles come back bit for bit the same.
  */
-export function upscaleTileBatch(images: RgbImage[], model: ModelInfo, options: InferenceOptions, ctx: RunContext): Promise<RgbImage[]> {
+export function upscaleTileBatch(images: RgbImage[], model: ModelInfo, options: InferenceOptions, ctx: InferenceContext): Promise<RgbImage[]> {
   return upscaleBatch(images, model, options, ctx);
 }
 
-async function upscaleTiles(set: TileSet, model: ModelInfo, batchSize: number, options: InferenceOptions, ctx: RunContext): Promise<TileSet> {
+/** What running a model on images needs: inference, and somewhere to say what happened. */
+export interface InferenceContext {
+  host: InferenceHost;
+  log(message: string): void;
+}
+
+type TilingContext = InferenceContext & Pick<RunContext, "signal" | "progress" | "tileStarted" | "tileDone">;
+
+async function upscaleTiles(set: TileSet, model: ModelInfo, batchSize: number, options: InferenceOptions, ctx: TilingContext): Promise<TileSet> {
   const results: RgbImage[] = new Array(set.tiles.length);
   const reports = set.tiles.map((tile, index) => tileReport(set, tile, index, model.scale));
   ctx.progress(0, set.tiles.length);
@@ -180,7 +194,7 @@ function tileReport(set: TileSet, tile: Tile, index: number, modelScale: number)
 }
 
 /** One inference call for equal-size images; out of memory: one at a time, then each at half size. */
-async function upscaleBatch(images: RgbImage[], model: ModelInfo, options: InferenceOptions, ctx: RunContext): Promise<RgbImage[]> {
+async function upscaleBatch(images: RgbImage[], model: ModelInfo, options: InferenceOptions, ctx: InferenceContext): Promise<RgbImage[]> {
   try {
     return await infer(images, model, options, ctx);
   } catch (error) {
@@ -195,7 +209,7 @@ async function upscaleBatch(images: RgbImage[], model: ModelInfo, options: Infer
   }
 }
 
-async function upscaleInHalves(image: RgbImage, model: ModelInfo, options: InferenceOptions, ctx: RunContext, cause: unknown): Promise<RgbImage> {
+async function upscaleInHalves(image: RgbImage, model: ModelInfo, options: InferenceOptions, ctx: InferenceContext, cause: unknown): Promise<RgbImage> {
   const half = (length: number) => Math.ceil(length / 2) + SPLIT_OVERLAP;
   if (Math.max(image.width, image.height) <= MIN_SPLIT_SIZE) {
     throw new Error(`out of memory even on a ${image.width}x${image.height} tile (${messageOf(cause)})`);
@@ -216,11 +230,9 @@ function messageOf(error: unknown): string {
 }
 
 /** Packs images into the model's layout and range, runs it, and unpacks to 0..1 RGB CHW. */
-async function infer(images: RgbImage[], model: ModelInfo, options: InferenceOptions, ctx: RunContext): Promise<RgbImage[]> {
+async function infer(images: RgbImage[], model: ModelInfo, options: InferenceOptions, ctx: InferenceContext): Promise<RgbImage[]> {
   const { width, height } = images[0];
-  const multiple = model.sizeMultiple;
-  const paddedW = Math.ceil(width / multiple) * multiple;
-  const paddedH = Math.ceil(height / multiple) * multiple;
+  const { width: paddedW, height: paddedH } = paddedSize(images[0], model);
   const [lo, hi] = model.valueRange;
   const plane = paddedW * paddedH;
   const input = new Float32Array(images.length * 3 * plane);

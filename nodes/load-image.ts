@@ -23,7 +23,7 @@ export const loadImageNode = defineNode({
     const { width, height } = await ctx.host.inputSize(params.input);
     const image = { kind: "image" as const, width, height };
     // The decoder's 8-bit pixels beside the float image they become.
-    return { outputs: { image }, workMegapixels: (width * height) / 1e6, workBytes: planValueBytes(image) / 4 };
+    return { outputs: { image }, workBytes: planValueBytes(image) / 4 };
   },
   async run({ params, ctx }) {
     const { image, notes } = await ctx.host.loadInput(params.input);

@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { defineNode, type OutputValues, type Ports, requireInput, type RunContext, throwIfAborted } from "./graph/define-node";
-import { type NodePlanResult, type PlanValue, planInput } from "./graph/plan";
+import type { RunContext } from "./graph/context";
+import { defineNode, type OutputValues, type Ports, requireInput, throwIfAborted } from "./graph/define-node";
+import { type NodePlanResult, planInput, type PlanValue } from "./graph/plan";
 import type { Tile, TileSet } from "./graph/values";
 import type { RgbImage } from "./image/types";
 

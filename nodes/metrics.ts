@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { defineNode, requireInput } from "./graph/define-node";
 import { planInput } from "./graph/plan";
-import { crop } from "./image/tiling";
 import { psnrY, ssimY } from "./image/metrics";
+import { crop } from "./image/tiling";
 
 export const metricsNode = defineNode({
   type: "metrics",
@@ -26,7 +26,7 @@ export const metricsNode = defineNode({
     const { width, height } = planInput(inputs, "image", "image");
     planInput(inputs, "reference", "image");
     // Y planes of both images and SSIM's filtered planes.
-    return { outputs: { psnr: { kind: "number" }, ssim: { kind: "number" } }, workMegapixels: (width * height) / 1e6, workBytes: width * height * 4 * 7 };
+    return { outputs: { psnr: { kind: "number" }, ssim: { kind: "number" } }, workBytes: width * height * 4 * 7 };
   },
   async run({ inputs, params, ctx }) {
     const image = requireInput(inputs, "image", "image");

@@ -25,7 +25,6 @@ export const resizeNode = defineNode({
     const [width, height] = targetSize(image.width, image.height, params);
     return {
       outputs: { image: { kind: "image", width, height } },
-      workMegapixels: Math.max(image.width * image.height, width * height) / 1e6,
       workBytes: width * image.height * 12, // the first pass's result
     };
   },

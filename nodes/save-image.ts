@@ -22,7 +22,7 @@ export const saveImageNode = defineNode({
   async plan({ inputs }) {
     const { width, height } = planInput(inputs, "image", "image");
     // 8-bit pixels for the encoder, and the encoder's own copy.
-    return { outputs: {}, workMegapixels: (width * height) / 1e6, workBytes: width * height * 6 };
+    return { outputs: {}, workBytes: width * height * 6 };
   },
   async run({ inputs, params, ctx }) {
     await ctx.host.saveOutput(params.output, requireInput(inputs, "image", "image"), {

@@ -21,7 +21,7 @@ export const stitchNode = defineNode({
     const width = Math.round(grid.sourceWidth * grid.scale);
     const height = Math.round(grid.sourceHeight * grid.scale);
     // The blend weights' sum per output pixel.
-    return { outputs: { image: { kind: "image", width, height } }, workMegapixels: (width * height) / 1e6, workBytes: width * height * 4 };
+    return { outputs: { image: { kind: "image", width, height } }, workBytes: width * height * 4 };
   },
   async run({ inputs, params }) {
     return { image: stitchTiles(requireInput(inputs, "tiles", "tiles"), params.blend) };

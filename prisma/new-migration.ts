@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { runPrismaCli } from "../server/db/migrate";
-import { REPO_ROOT } from "../server/db/location";
+import { REPO_ROOT } from "../server/platform/paths";
 import { migrationsDir, PROVIDERS, renderSchema, schemaFile, schemaProblems } from "./schemas";
 
 function timestamp(now = new Date()): string {

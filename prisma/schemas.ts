@@ -4,7 +4,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { prismaDir, type Provider, REPO_ROOT } from "../server/db/location";
+import { prismaDir, type Provider } from "../server/db/location";
+import { REPO_ROOT } from "../server/platform/paths";
 
 export const PROVIDERS: readonly Provider[] = ["sqlite", "postgresql"];
 

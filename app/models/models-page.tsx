@@ -6,22 +6,14 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 import { type DragEvent, useMemo, useRef, useState } from "react";
-import {
-  COPYLEFT_NOTE,
-  describeDegradation,
-  describePadding,
-  filterModels,
-  MODEL_CONTENTS,
-  MODEL_DEGRADATIONS,
-  type ModelFilter,
-  shortLicense,
-} from "../../server/db/model-filter";
+import { COPYLEFT_NOTE, describeDegradation, describePadding, filterModels, MODEL_CONTENTS, MODEL_DEGRADATIONS, shortLicense } from "../../server/api/contract";
+import type { ModelFilter } from "../../server/api/contract";
 import type { AppRouter } from "../../server/api/root";
 import { ConfirmButton } from "../ui/confirm-button";
 import { errorData, errorMessage } from "../ui/errors";
 import { formatBytes } from "../ui/format";
-import { RelativeTime } from "../ui/relative-time";
 import { int8Tag, precisionSummary } from "../ui/precision";
+import { RelativeTime } from "../ui/relative-time";
 import { useToast } from "../ui/toast";
 import { useTRPC } from "../ui/trpc";
 import styles from "./models.module.css";

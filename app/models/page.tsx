@@ -1,4 +1,4 @@
-import { type ModelFilter, modelFilterSchema } from "../../server/db/model-filter";
+import { type ModelFilter, modelFilterSchema } from "../../server/api/contract";
 import { ModelsPage } from "./models-page";
 
 export const metadata = { title: "Models · TUDSR Studio" };

@@ -1,5 +1,5 @@
 // Metrics of `metrics` nodes (Y-PSNR/SSIM against a reference), as a table or as means per label.
-import type { MetricRecord } from "../../nodes/graph/define-node";
+import type { MetricRecord } from "../../nodes/graph/host";
 import { formatDb } from "../ui/format";
 
 export function formatSsim(value: number | null | undefined): string {

@@ -1,4 +1,4 @@
-import { RUN_STATUSES, type RunStatus } from "../../server/db/runs";
+import { RUN_STATUSES, type RunStatus } from "../../server/api/contract";
 import { RunsList } from "./runs-list";
 
 export const metadata = { title: "Runs · TUDSR Studio" };

@@ -1,7 +1,7 @@
 // How a run is named and timed in the runs pages.
 import { useEffect, useState } from "react";
 import type { ParamOverride } from "../../nodes/graph/overrides";
-import type { RunTrigger } from "../../server/db/runs";
+import type { RunTrigger } from "../../server/api/contract";
 
 interface Labelled {
   pipelineName: string | null;

@@ -5,7 +5,7 @@ import { useInfiniteQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import type { RunListItem, RunStatus as Status } from "../../server/db/runs";
+import type { RunListItem, RunStatus as Status } from "../../server/api/contract";
 import { errorMessage } from "../ui/errors";
 import { formatMs, formatWhen } from "../ui/format";
 import { isActiveStatus, RunStatus } from "../ui/run-status";

@@ -14,11 +14,6 @@ export function errorData(error: unknown): ErrorData {
   return data && typeof data === "object" ? data : {};
 }
 
-/** The graph problems an API error carries (an invalid graph), each with its node or edge id. */
-export function errorProblems(error: unknown): GraphProblem[] {
-  return errorData(error).problems ?? [];
-}
-
 export function errorMessage(error: unknown): string {
   if (!error) return "";
   const data = errorData(error);

@@ -1,7 +1,7 @@
 // A model's precisions in a user's words, from the models list's `int8` field: whether an int8 variant is
 // offered, how close it is to fp32 and how much faster it measured on this machine. The editor's model picker
 // and the models page show it.
-import type { ModelInfo } from "../../nodes/graph/define-node";
+import type { ModelInfo } from "../../nodes/graph/models";
 
 export type Int8Offer = ModelInfo["int8"];
 

@@ -1,5 +1,5 @@
 // A run's status as a coloured badge (the colours are globals.css's `.badge.<status>`); a running run has a dot.
-import type { RunStatus as Status } from "../../server/db/runs";
+import type { RunStatus as Status } from "../../server/api/contract";
 import styles from "./run-status.module.css";
 
 /** A run in one of these may still change: pages poll or subscribe while they show one. */

@@ -1,7 +1,7 @@
 // The progressive tile maps of a run as its `tile-map` events build them: per node, the finished tiles' previews
 // and the tiles running now. Shared by the run page and the editor.
 import type { TileRect } from "../../nodes/graph/events";
-import type { TileMapEvent, TilePreview } from "../../server/runs/events";
+import type { TileMapEvent, TilePreview } from "../../server/api/contract";
 
 export interface TileMapState {
   iteration?: number;

@@ -1,6 +1,7 @@
 // A validated graph compiled for walking it: each node's definition and resolved params, where each input comes
 // from, the nodes of each scope, and who reads what. The engine runs from it; the planner walks it the same way.
-import { type AnyNodeDefinition, inputPorts, type NodeReader } from "./define-node";
+import type { NodeReader } from "./context";
+import { type AnyNodeDefinition, inputPorts } from "./define-node";
 import type { Graph, GraphNode } from "./schema";
 import { type NodeRegistry, ownPort, resolveParams } from "./validate";
 

@@ -4,11 +4,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { FakeHost } from "../../fixtures/fake-host";
 import { loadPhoto } from "../../fixtures/photos";
+import { runGraph } from "../../fixtures/run-graph";
 import { nodeRegistry } from "../index";
 import { builtInTemplates } from "../templates/index";
 import { MemoryNodeCache } from "./cache";
 import type { OutputValues } from "./define-node";
-import { executeGraph } from "./engine";
 import type { EngineEvent } from "./events";
 import type { Graph } from "./schema";
 import { isTileSet } from "./values";
@@ -44,7 +44,7 @@ test("onOutputs gets each node's outputs after it ran, and cache hits too", asyn
   const run = async (graph: Graph) => {
     const seen: Seen[] = [];
     const order: string[] = [];
-    await executeGraph(graph, {
+    await runGraph(graph, {
       registry: nodeRegistry,
       host,
       cache,
@@ -77,7 +77,7 @@ test("onOutputs reports nodes inside a loop once per iteration, with the iterati
   const photo = await loadPhoto("chelsea.png", { left: 100, top: 50, width: 40, height: 30 });
   const host = new FakeHost({ inputs: { input: photo } });
   const seen: Seen[] = [];
-  await executeGraph(template("x16-loop"), {
+  await runGraph(template("x16-loop"), {
     registry: nodeRegistry,
     host,
     onOutputs: (nodeId, outputs, iteration) => seen.push(describeOutputs(nodeId, outputs, iteration)),

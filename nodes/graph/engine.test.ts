@@ -3,11 +3,12 @@ import { test } from "node:test";
 import { FakeHost, maxAbsDifference, nearestUpscale } from "../../fixtures/fake-host";
 import { StubHost } from "../../fixtures/fuzz-graphs";
 import { loadPhoto } from "../../fixtures/photos";
+import { runGraph } from "../../fixtures/run-graph";
 import { nodeRegistry } from "../index";
 import { builtInTemplates } from "../templates/index";
 import { MemoryNodeCache } from "./cache";
 import { CanceledError } from "./define-node";
-import { executeGraph, NodeRunError } from "./engine";
+import { NodeRunError } from "./engine";
 import type { EngineEvent } from "./events";
 import type { Graph } from "./schema";
 
@@ -27,7 +28,7 @@ test("runs chunk -> generate -> stitch in order with progress, on a real photo",
   const photo = await loadPhoto("chelsea.png");
   const host = new FakeHost({ inputs: { input: photo } });
   const events: EngineEvent[] = [];
-  const result = await executeGraph(template("x4-chunked"), { registry: nodeRegistry, host, onEvent: (e) => events.push(e) });
+  const result = await runGraph(template("x4-chunked"), { registry: nodeRegistry, host, onEvent: (e) => events.push(e) });
   assert.ok(maxAbsDifference(host.saved.get("output")!, nearestUpscale(photo, 2)) < 1e-6);
   assert.deepEqual(result.nodes.map((n) => n.id), ["load", "chunk", "generate", "stitch", "save"]);
   const started = events.filter((e) => e.type === "node-started").map((e) => (e as { nodeId: string }).nodeId);
@@ -44,7 +45,7 @@ test("a re-run only executes the changed node and what is downstream of it", asy
   const cache = new MemoryNodeCache();
   const ran = async (graph: Graph) => {
     const events: EngineEvent[] = [];
-    await executeGraph(graph, { registry: nodeRegistry, host, cache, onEvent: (e) => events.push(e) });
+    await runGraph(graph, { registry: nodeRegistry, host, cache, onEvent: (e) => events.push(e) });
     return events.filter((e) => e.type === "node-started").map((e) => (e as { nodeId: string }).nodeId);
   };
   const graph = template("x4-chunked");
@@ -60,7 +61,7 @@ test("cancel stops within one tile and saves nothing", async () => {
   const host = new FakeHost({ inputs: { input: photo }, inferDelayMs: 40 });
   const controller = new AbortController();
   const events: EngineEvent[] = [];
-  const run = executeGraph(template("x4-chunked"), {
+  const run = runGraph(template("x4-chunked"), {
     registry: nodeRegistry,
     host,
     signal: controller.signal,
@@ -80,7 +81,7 @@ test("a tile that runs out of memory is retried at half size, with the same resu
   const host = new FakeHost({ inputs: { input: photo }, oomAbovePixels: 48 * 48 });
   const logs: string[] = [];
   const graph = setParam(template("x4-chunked"), "generate", "batchSize", 2);
-  await executeGraph(graph, { registry: nodeRegistry, host, onEvent: (e) => e.type === "node-log" && logs.push(e.message) });
+  await runGraph(graph, { registry: nodeRegistry, host, onEvent: (e) => e.type === "node-log" && logs.push(e.message) });
   assert.ok(maxAbsDifference(host.saved.get("output")!, nearestUpscale(photo, 2)) < 1e-6);
   assert.ok(logs.some((m) => /batch of 2 ran out of memory/.test(m)), logs.join("\n"));
   assert.ok(logs.some((m) => /a 128x128 tile ran out of memory; retried at 72x72/.test(m)), logs.join("\n"));
@@ -91,7 +92,7 @@ test("loop repeat runs its body twice; loop map runs it per tile", async () => {
   const photo = await loadPhoto("grace_hopper.jpg", { left: 100, top: 100, width: 120, height: 90 });
   const host = new FakeHost({ inputs: { input: photo } });
   const events: EngineEvent[] = [];
-  await executeGraph(template("x16-loop"), { registry: nodeRegistry, host, onEvent: (e) => events.push(e) });
+  await runGraph(template("x16-loop"), { registry: nodeRegistry, host, onEvent: (e) => events.push(e) });
   assert.ok(maxAbsDifference(host.saved.get("output")!, nearestUpscale(photo, 4)) < 1e-6);
   const passes = events.filter((e) => e.type === "node-started" && e.nodeId === "generate").map((e) => (e as { iteration?: number }).iteration);
   assert.deepEqual(passes, [0, 1]);
@@ -115,7 +116,7 @@ test("loop repeat runs its body twice; loop map runs it per tile", async () => {
       { id: "f", source: "stitch", sourceHandle: "image", target: "save", targetHandle: "image" },
     ],
   };
-  await executeGraph(map, { registry: nodeRegistry, host });
+  await runGraph(map, { registry: nodeRegistry, host });
   assert.ok(maxAbsDifference(host.saved.get("output")!, nearestUpscale(photo, 3)) < 1e-6);
 });
 
@@ -123,7 +124,7 @@ test("a failing node is named in the error and in a node-failed event", async ()
   const photo = await loadPhoto("chelsea.png", { left: 0, top: 0, width: 64, height: 64 });
   const host = new FakeHost({ inputs: { input: photo } });
   const events: EngineEvent[] = [];
-  const run = executeGraph(template("x4-chunked", "no-such-model"), { registry: nodeRegistry, host, onEvent: (e) => events.push(e) });
+  const run = runGraph(template("x4-chunked", "no-such-model"), { registry: nodeRegistry, host, onEvent: (e) => events.push(e) });
   await assert.rejects(run, (error: unknown) => error instanceof NodeRunError && error.nodeId === "generate" && /unknown model "no-such-model"/.test(error.message));
   assert.ok(events.some((e) => e.type === "node-failed" && e.nodeId === "generate"));
   assert.equal(host.saved.size, 0);
@@ -133,7 +134,7 @@ test("a run input that cannot be read fails its load-image node, also when the c
   for (const cache of [undefined, new MemoryNodeCache()]) {
     const host = new StubHost(new Map()); // its inputKey fails too, as the server's does for a missing file
     const events: EngineEvent[] = [];
-    const run = executeGraph(template("x4-chunked"), { registry: nodeRegistry, host, cache, onEvent: (e) => events.push(e) });
+    const run = runGraph(template("x4-chunked"), { registry: nodeRegistry, host, cache, onEvent: (e) => events.push(e) });
     await assert.rejects(run, (error: unknown) => error instanceof NodeRunError && error.nodeId === "load" && /^node "load" \(load-image\): the run has no input named "input"$/.test(error.message));
     assert.ok(events.some((e) => e.type === "node-failed" && e.nodeId === "load"), JSON.stringify(events));
     assert.equal(host.saved.size, 0);

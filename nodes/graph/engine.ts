@@ -1,21 +1,17 @@
-import {
-  type BodyRunner,
-  CanceledError,
-  type InputValues,
-  type OutputValues,
-  outputPorts,
-  type RunHost,
-} from "./define-node";
 import type { RgbImage } from "../image/types";
 import type { NodeCache } from "./cache";
+import type { Compiled } from "./compiled-graph";
+import type { BodyRunner } from "./context";
+import { CanceledError, type InputValues, outputPorts, type OutputValues } from "./define-node";
 import type { EngineListener, TileReport } from "./events";
+import type { RunHost } from "./host";
+import { decisionOf, type PreparedGraph, preparedReaders } from "./prepared-graph";
+import { walkScope } from "./scheduler";
 import type { Graph, GraphEdge, GraphNode } from "./schema";
-import { checkGraph, type NodeRegistry, ownPort } from "./validate";
-import { type Compiled, compileGraph, readersOf, type Source } from "./compiled-graph";
-import type { PortValue } from "./values";
+import { ownPort } from "./validate";
+import { type PortValue, workMegapixels } from "./values";
 
 export interface EngineOptions {
-  registry: NodeRegistry;
   host: RunHost;
   signal?: AbortSignal;
   onEvent?: EngineListener;
@@ -64,13 +60,12 @@ export class NodeRunError extends Error {
 }
 
 /**
- * Runs a validated graph: nodes in dependency order (up to `concurrency` at once), containers running their
+ * Runs a prepared graph: nodes in the scheduler's order (up to `concurrency` at once), containers running their
  * body through ctx.body, outputs freed as soon as every consumer has them, cached by signature when a cache
  * is given. Throws NodeRunError (with the node id) or CanceledError.
  */
-export async function executeGraph(input: unknown, options: EngineOptions): Promise<EngineResult> {
-  const graph = checkGraph(input, options.registry);
-  const compiled = compileGraph(graph, options.registry);
+export async function executeGraph(prepared: PreparedGraph, options: EngineOptions): Promise<EngineResult> {
+  const { graph, compiled } = prepared;
   const started = performance.now();
   const timings = new Map<string, NodeTiming>();
   const emit: EngineListener = options.onEvent ?? (() => {});
@@ -86,70 +81,18 @@ export async function executeGraph(input: unknown, options: EngineOptions): Prom
   };
 
   async function runScope(scope: string, seed: PortValue | undefined, iteration: number | undefined, outerSignal: AbortSignal): Promise<Map<string, OutputValues>> {
-    const members = compiled.scopes.get(scope) ?? [];
-    const memberIds = new Set(members.map((node) => node.id));
-    const outputs = new Map<string, OutputValues>();
-    // node -> the nodes of this scope it reads from (the container's body-in is not one of them)
-    const upstream = new Map(
-      members.map((node) => [node.id, new Set([...compiled.sources.get(node.id)!.values()].map((s) => s.node).filter((id) => memberIds.has(id)))]),
-    );
-    const waitingOn = new Map(members.map((node) => [node.id, upstream.get(node.id)!.size]));
-    const consumers = new Map<string, string[]>();
-    for (const [nodeId, sources] of upstream) {
-      for (const source of sources) consumers.set(source, [...(consumers.get(source) ?? []), nodeId]);
+    try {
+      return await walkScope<PortValue>(compiled, scope, seed, {
+        concurrency,
+        signal: outerSignal,
+        visit: (node, inputs, signal) => {
+          if (signal.aborted) throw new CanceledError();
+          return runNode(node, inputs, signal, iteration);
+        },
+      });
+    } catch (error) {
+      throw outerSignal.aborted ? new CanceledError() : error;
     }
-    const unreadBy = new Map(members.map((node) => [node.id, consumers.get(node.id)?.length ?? 0]));
-    const keep = scope ? compiled.bodyResult.get(scope)?.node : undefined;
-
-    const failure = new AbortController();
-    const signal = AbortSignal.any([outerSignal, failure.signal]);
-    const valueOf = (source: Source): PortValue => {
-      if (source.node === scope) return seed!;
-      return outputs.get(source.node)![source.handle];
-    };
-
-    const runOne = async (node: GraphNode) => {
-      if (signal.aborted) throw new CanceledError();
-      const inputs: InputValues = {};
-      for (const [port, source] of compiled.sources.get(node.id)!) inputs[port] = valueOf(source);
-      outputs.set(node.id, await runNode(node, inputs, signal, iteration));
-      for (const source of upstream.get(node.id)!) {
-        const left = unreadBy.get(source)! - 1;
-        unreadBy.set(source, left);
-        if (left === 0 && source !== keep) outputs.delete(source);
-      }
-      if (unreadBy.get(node.id) === 0 && node.id !== keep) outputs.delete(node.id);
-    };
-
-    const ready = members.filter((node) => waitingOn.get(node.id) === 0);
-    const running = new Map<string, Promise<string>>();
-    let firstError: unknown;
-    while ((ready.length && firstError === undefined) || running.size) {
-      while (ready.length && running.size < concurrency && firstError === undefined) {
-        const node = ready.shift()!;
-        running.set(
-          node.id,
-          runOne(node).then(
-            () => node.id,
-            (error) => {
-              firstError ??= error;
-              failure.abort();
-              return node.id;
-            },
-          ),
-        );
-      }
-      const finished = await Promise.race(running.values());
-      running.delete(finished);
-      if (firstError !== undefined) continue;
-      for (const consumer of consumers.get(finished) ?? []) {
-        const left = waitingOn.get(consumer)! - 1;
-        waitingOn.set(consumer, left);
-        if (left === 0) ready.push(compiled.nodes.get(consumer)!);
-      }
-    }
-    if (firstError !== undefined) throw outerSignal.aborted ? new CanceledError() : firstError;
-    return outputs;
   }
 
   async function runNode(node: GraphNode, inputs: InputValues, signal: AbortSignal, iteration: number | undefined): Promise<OutputValues> {
@@ -179,6 +122,7 @@ export async function executeGraph(input: unknown, options: EngineOptions): Prom
       outputs = await definition.run({
         inputs,
         params,
+        decision: decisionOf(prepared, node.id),
         ctx: {
           nodeId: node.id,
           iteration,
@@ -191,7 +135,7 @@ export async function executeGraph(input: unknown, options: EngineOptions): Prom
             emit({ type: "tile-done", nodeId: node.id, iteration, ...report });
           },
           log: (message) => emit({ type: "node-log", nodeId: node.id, message }),
-          readers: readersOf(compiled, node.id),
+          readers: preparedReaders(prepared, node.id, options.host),
           body,
         },
       });
@@ -211,7 +155,8 @@ export async function executeGraph(input: unknown, options: EngineOptions): Prom
       }
     }
     const ms = performance.now() - t0;
-    emit({ type: "node-finished", nodeId: node.id, ms, cached: false, iteration });
+    const work = definition.container ? undefined : workMegapixels([...Object.values(inputs), ...Object.values(outputs)]);
+    emit({ type: "node-finished", nodeId: node.id, ms, cached: false, iteration, workMegapixels: work });
     record(node, ms, false);
     if (signature && !definition.sideEffect) options.cache!.set(signature, outputs);
     options.onOutputs?.(node.id, outputs, iteration);

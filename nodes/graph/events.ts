@@ -19,7 +19,7 @@ export type EngineEvent =
   | { type: "node-started"; nodeId: string; nodeType: string; iteration?: number }
   | { type: "node-progress"; nodeId: string; done: number; total: number }
   | { type: "node-log"; nodeId: string; message: string }
-  | { type: "node-finished"; nodeId: string; ms: number; cached: boolean; iteration?: number }
+  | { type: "node-finished"; nodeId: string; ms: number; cached: boolean; iteration?: number; /** Megapixels of its largest image, in or out (nodes without a model: their time is recorded per megapixel). */ workMegapixels?: number }
   | { type: "node-failed"; nodeId: string; message: string }
   | { type: "node-canceled"; nodeId: string }
   | TileEvent;

@@ -1,25 +1,17 @@
 // Property-based tests (fast-check) of validation and the engine on mutated templates, and the replay of the
 // corpus of inputs that once got through or crashed (fixtures/fuzz-corpus.json beside this file).
+import fc from "fast-check";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import fc from "fast-check";
-import {
-  assertNamedProblems,
-  fuzzRuns,
-  growthBound,
-  mildMutationArb,
-  mutatedGraphArb,
-  PROTOTYPE_NAMES,
-  StubHost,
-  tinyImage,
-} from "../../fixtures/fuzz-graphs";
+import { assertNamedProblems, fuzzRuns, growthBound, mildMutationArb, mutatedGraphArb, PROTOTYPE_NAMES, StubHost, tinyImage } from "../../fixtures/fuzz-graphs";
+import { runGraph } from "../../fixtures/run-graph";
 import { nodeRegistry } from "../index";
 import { MemoryNodeCache } from "./cache";
 import { inputPorts, outputPorts } from "./define-node";
-import { executeGraph, NodeRunError } from "./engine";
+import { NodeRunError } from "./engine";
 import type { Graph } from "./schema";
-import { checkGraph, GraphValidationError, parseGraph, resolveParams, validateGraph, type GraphProblem } from "./validate";
+import { checkGraph, type GraphProblem, GraphValidationError, parseGraph, resolveParams, validateGraph } from "./validate";
 
 /** Every problem of a graph, schema and semantic; throws only if validation itself crashes. */
 function problemsOf(input: unknown): { graph?: Graph; problems: GraphProblem[] } {
@@ -91,13 +83,13 @@ test("the engine refuses what validation refuses, and fails what it runs only wi
       const host = new StubHost(new Map(names.map((name) => [name, tinyImage()])));
       const options = { registry: nodeRegistry, host, cache: cached ? new MemoryNodeCache() : undefined };
       if (problems.length > 0) {
-        await assert.rejects(executeGraph(input, options), GraphValidationError);
+        await assert.rejects(runGraph(input, options), GraphValidationError);
         return;
       }
       if (growthBound(graph!) > 16) return; // valid but too big to run in a unit test (a resize to 16384 px...)
       ran++;
       try {
-        await executeGraph(input, options);
+        await runGraph(input, options);
       } catch (error) {
         failedInNode++;
         assert.ok(error instanceof NodeRunError, `not a node failure: ${String(error)}`);
@@ -137,13 +129,13 @@ test("every corpus entry (inputs that once got through or crashed) is refused wi
         problems.some((p) => p.nodeId === nodeId && p.edgeId === edgeId && new RegExp(message).test(p.message)),
         `${entry.name}: expected ${JSON.stringify(entry.problem)} in ${JSON.stringify(problems)}`,
       );
-      await assert.rejects(executeGraph(entry.graph, { registry: nodeRegistry, host: new StubHost(new Map()) }), GraphValidationError, entry.name);
+      await assert.rejects(runGraph(entry.graph, { registry: nodeRegistry, host: new StubHost(new Map()) }), GraphValidationError, entry.name);
     }
     if (entry.nodeFailure) {
       assert.deepEqual(problems, [], entry.name);
       const host = new StubHost(new Map((entry.inputs ?? []).map((name) => [name, tinyImage()])));
       await assert.rejects(
-        executeGraph(entry.graph, { registry: nodeRegistry, host, cache: entry.cache ? new MemoryNodeCache() : undefined }),
+        runGraph(entry.graph, { registry: nodeRegistry, host, cache: entry.cache ? new MemoryNodeCache() : undefined }),
         (error: unknown) =>
           error instanceof NodeRunError && error.nodeId === entry.nodeFailure!.nodeId && new RegExp(entry.nodeFailure!.message).test(error.message),
         entry.name,
@@ -165,7 +157,7 @@ test("prototype names as ids, input names and params: refused where they are unk
     };
     assert.deepEqual(problemsOf(graph).problems, [], name);
     const host = new StubHost(new Map([["input", tinyImage()]]));
-    await executeGraph(graph, { registry: nodeRegistry, host, cache: new MemoryNodeCache() });
+    await runGraph(graph, { registry: nodeRegistry, host, cache: new MemoryNodeCache() });
     assert.deepEqual([...host.saved.keys()], ["output"]);
   }
 });

@@ -1,14 +1,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { FakeHost } from "../../fixtures/fake-host";
-import { nodeRegistry } from "../index";
+import { planOf, runGraph } from "../../fixtures/run-graph";
 import type { ModelCost } from "../image/tile-plan";
 import { createImage } from "../image/types";
+import { nodeRegistry } from "../index";
 import { builtInTemplates } from "../templates/index";
-import type { ExecutionProvider, OutputValues, Precision } from "./define-node";
-import { executeGraph, NodeRunError } from "./engine";
-import type { ImageShape, PlanHost, PlanRect } from "./plan";
-import { planGraph } from "./plan-graph";
+import type { OutputValues } from "./define-node";
+import { NodeRunError } from "./engine";
+import type { PlanHost } from "./host";
+import type { ExecutionProvider, Precision } from "./models";
+import type { ImageShape, PlanRect } from "./plan";
 import type { Graph } from "./schema";
 import { isTileSet } from "./values";
 
@@ -47,8 +49,8 @@ class FakePlanHost implements PlanHost {
   memoryBudgetBytes() {
     return BUDGET;
   }
-  async providerUsed(provider: ExecutionProvider) {
-    return provider;
+  async chooseProvider(provider: ExecutionProvider) {
+    return { asked: provider, used: provider };
   }
   async predictTile(model: { id: string }, tile: ImageShape, batch: number) {
     this.tiles.push({ model: model.id, tile });
@@ -75,17 +77,17 @@ async function cutRects(graph: Graph, width: number, height: number): Promise<Ma
       cut.set(`${nodeId}#${iteration ?? ""}`, tiles.tiles.map(({ x, y, width, height }) => ({ x, y, width, height })));
     }
   };
-  await executeGraph(graph, { registry: nodeRegistry, host: new MeasuredFakeHost({ inputs: { input: createImage(width, height) } }), onOutputs });
+  await runGraph(graph, { registry: nodeRegistry, host: new MeasuredFakeHost({ inputs: { input: createImage(width, height) } }), onOutputs });
   return cut;
 }
 
-function plannedRects(plan: Awaited<ReturnType<typeof planGraph>>): Map<string, PlanRect[]> {
+function plannedRects(plan: Awaited<ReturnType<typeof planOf>>): Map<string, PlanRect[]> {
   return new Map(plan.nodes.filter((node) => node.detail?.kind === "chunk").map((node) => [`${node.nodeId}#${node.iteration ?? ""}`, (node.detail as { rects: PlanRect[] }).rects]));
 }
 
 test("x8-twice: sizes through both stages, and every tile rect is what chunk really cuts", async () => {
   const graph = template("x8-twice", { generate1: "nearest-x4", generate2: "nearest-x2" });
-  const plan = await planGraph(graph, nodeRegistry, new FakePlanHost({ input: { width: 200, height: 150 } }));
+  const plan = await planOf(graph, nodeRegistry, new FakePlanHost({ input: { width: 200, height: 150 } }));
   const output = (id: string) => plan.nodes.find((node) => node.nodeId === id)!.outputs.image;
   assert.deepEqual(output("stitch1"), { kind: "image", width: 800, height: 600 });
   assert.deepEqual(output("stitch2"), { kind: "image", width: 1600, height: 1200 });
@@ -99,7 +101,7 @@ test("x8-twice: sizes through both stages, and every tile rect is what chunk rea
 
 test("x16-loop: the body is planned once per pass, each pass on the previous one's output", async () => {
   const graph = template("x16-loop", { generate: "nearest-x4" });
-  const plan = await planGraph(graph, nodeRegistry, new FakePlanHost({ input: { width: 40, height: 30 } }));
+  const plan = await planOf(graph, nodeRegistry, new FakePlanHost({ input: { width: 40, height: 30 } }));
   const stitches = plan.nodes.filter((node) => node.nodeId === "stitch");
   assert.deepEqual(stitches.map((node) => [node.iteration, node.outputs.image]), [
     [0, { kind: "image", width: 160, height: 120 }],
@@ -113,7 +115,7 @@ test("fixed tiles: the count and rects equal the cut, and the prediction adds up
   const graph = template("x4-chunked", { generate: "nearest-x2" });
   graph.nodes.find((node) => node.id === "chunk")!.params = { tileSize: 64, overlap: 8 };
   const host = new FakePlanHost({ input: { width: 300, height: 200 } });
-  const plan = await planGraph(graph, nodeRegistry, host);
+  const plan = await planOf(graph, nodeRegistry, host);
   const rects = plannedRects(plan).get("chunk#")!;
   assert.deepEqual(plannedRects(plan), await cutRects(graph, 300, 200));
   assert.equal(rects.length, 6 * 4);
@@ -125,19 +127,19 @@ test("fixed tiles: the count and rects equal the cut, and the prediction adds up
 test("an unknown model or a missing input is an error naming the node", async () => {
   const fixed = template("x4-chunked", { generate: "no-such-model" });
   fixed.nodes.find((node) => node.id === "chunk")!.params = { tileSize: 64, overlap: 8 };
-  await assert.rejects(planGraph(fixed, nodeRegistry, new FakePlanHost({ input: { width: 64, height: 64 } })), (error: Error) => {
+  await assert.rejects(planOf(fixed, nodeRegistry, new FakePlanHost({ input: { width: 64, height: 64 } })), (error: Error) => {
     assert.ok(error instanceof NodeRunError);
     assert.match(error.message, /^node "generate" \(generate\): unknown model "no-such-model"/);
     return true;
   });
-  await assert.rejects(planGraph(template("x4-chunked", { generate: "nearest-x2" }), nodeRegistry, new FakePlanHost({})), /node "load" \(load-image\): the run has no input named "input"/);
+  await assert.rejects(planOf(template("x4-chunked", { generate: "nearest-x2" }), nodeRegistry, new FakePlanHost({})), /node "load" \(load-image\): the run has no input named "input"/);
 });
 
 test("peak memory: ONNX Runtime is counted once however many models the graph runs", async () => {
   const peakWith = async (runtimeBytes: number) => {
     const graph = template("x8-twice", { generate1: "nearest-x4", generate2: "nearest-x2" });
     for (const node of graph.nodes) if (node.type === "chunk") node.params = { tileSize: 64, overlap: 8 };
-    return (await planGraph(graph, nodeRegistry, new FakePlanHost({ input: { width: 64, height: 64 } }, runtimeBytes))).peakBytes;
+    return (await planOf(graph, nodeRegistry, new FakePlanHost({ input: { width: 64, height: 64 } }, runtimeBytes))).peakBytes;
   };
   assert.equal((await peakWith(RUNTIME_BYTES + 1e6)) - (await peakWith(RUNTIME_BYTES)), 1e6);
 });

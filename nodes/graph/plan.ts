@@ -1,9 +1,8 @@
 // What a graph will do, worked out before it runs: the size of every image, the tiles every chunk node will cut
 // and what every generate node will cost on this machine. Each node type says it in its own file (its `plan`,
 // beside its `run`); nodes/graph/plan-graph.ts walks the graph with them. Pure: sizes only, no pixels.
-import type { ExecutionProvider, ModelInfo, NodeReader, Precision } from "./define-node";
+import type { ExecutionProvider, Precision } from "./models";
 import type { TileGrid } from "./values";
-import type { ModelCost } from "../image/tile-plan";
 
 /** A tile's place in the image it was cut from, in that image's pixels. */
 export interface PlanRect {
@@ -36,21 +35,6 @@ export interface TilePrediction {
   processBytes: number;
   /** Where the time came from: real runs of this tile size, or the calibration (or real runs of other sizes). */
   basis: "runs" | "calibration";
-}
-
-/** The server's half of planning: input sizes, models, and the measurements predictions come from. */
-export interface PlanHost {
-  inputSize(name: string): Promise<ImageShape>;
-  describeModel(id: string): Promise<ModelInfo>;
-  /** As RunHost.modelCost (chunk's `auto` tiles); hosts without measurements leave it out. */
-  modelCost?(modelId: string, precision: Precision, provider: ExecutionProvider): Promise<ModelCost>;
-  memoryBudgetBytes?(): number;
-  /** The provider a session asked for `provider` would run on here (CPU when the other is missing and allowed). */
-  providerUsed(provider: ExecutionProvider, onMissing: "fallback-cpu" | "error"): Promise<ExecutionProvider>;
-  /** One call of `batch` tiles of this size: ms per tile, and the session's peak bytes for the call. */
-  predictTile(model: { id: string; precision: Precision; provider: ExecutionProvider }, tile: ImageShape, batch: number): Promise<TilePrediction>;
-  /** Predicted ms of a node without a model working on `megapixels`, from real runs (0 before any). */
-  predictNodeMs(nodeType: string, megapixels: number): Promise<number>;
 }
 
 /** What a chunk node will cut. */
@@ -86,9 +70,7 @@ export interface GeneratePlan {
 
 export interface NodePlanResult {
   outputs: Record<string, PlanValue>;
-  /** Pixels of the node's own work, for nodes without a model (their time is predicted per megapixel). */
-  workMegapixels?: number;
-  /** Predicted ms of a node with a model (set by generate; others are predicted from workMegapixels). */
+  /** Predicted ms of a node with a model (set by generate; the others are predicted per megapixel of their largest image). */
   ms?: number;
   /** Bytes the node holds while it runs beyond its inputs and outputs (buffers, encoders). */
   workBytes?: number;
@@ -98,16 +80,6 @@ export interface NodePlanResult {
    */
   held?: { key: string; bytes: number }[];
   detail?: ChunkPlan | GeneratePlan;
-}
-
-/** Plans a container's body once: the value given to body-in in, what reaches body-out back. */
-export type BodyPlanner = (input: PlanValue, iteration: number) => Promise<PlanValue>;
-
-export interface PlanContext {
-  nodeId: string;
-  host: PlanHost;
-  readers: NodeReader[];
-  body?: BodyPlanner;
 }
 
 /** Bytes of a value of this plan's shape (RGB float32). */
@@ -123,4 +95,10 @@ export function planInput<K extends PlanValue["kind"]>(inputs: Partial<Record<st
   if (value === undefined) throw new Error(`input "${name}" is not connected`);
   if (value.kind !== kind) throw new Error(`input "${name}" is ${value.kind}, expected ${kind}`);
   return value as Extract<PlanValue, { kind: K }>;
+}
+
+/** The work of a node without a model, which its time is predicted per megapixel of: its largest image, in or out. */
+export function planWorkMegapixels(values: (PlanValue | undefined)[]): number | undefined {
+  const pixels = values.flatMap((value) => (value?.kind === "image" ? [value.width * value.height] : []));
+  return pixels.length ? Math.max(...pixels) / 1e6 : undefined;
 }

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { type AnyNodeDefinition, inputPorts, outputPorts, type PortSpec, type Ports } from "./define-node";
+import { type AnyNodeDefinition, inputPorts, outputPorts, type Ports, type PortSpec } from "./define-node";
 import { type Graph, type GraphEdge, type GraphNode, graphSchema } from "./schema";
 
 export interface GraphProblem {
@@ -55,7 +55,7 @@ export const MAX_PARAM_DEPTH = 32;
  * (as JSON.parse makes one; the record parser drops it without a word) and values that are not JSON (bigints,
  * functions, NaN, Dates, Maps... from in-process or superjson callers), or nest too deep to store.
  */
-function rawParamProblems(input: unknown): GraphProblem[] {
+export function rawParamProblems(input: unknown): GraphProblem[] {
   const nodes = isRecord(input) && Object.hasOwn(input, "nodes") ? input.nodes : undefined;
   if (!Array.isArray(nodes)) return [];
   const problems: GraphProblem[] = [];

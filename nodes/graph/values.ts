@@ -37,8 +37,6 @@ export interface PortValues {
 export type PortType = keyof PortValues;
 export type PortValue = PortValues[PortType];
 
-export const PORT_TYPES: readonly PortType[] = ["image", "tiles", "number"];
-
 export function isTileSet(value: unknown): value is TileSet {
   return typeof value === "object" && value !== null && "grid" in value && "tiles" in value;
 }
@@ -48,4 +46,10 @@ export function valueBytes(value: PortValue): number {
   if (typeof value === "number") return 8;
   if (isTileSet(value)) return value.tiles.reduce((sum, tile) => sum + tile.image.data.byteLength, 0);
   return value.data.byteLength;
+}
+
+/** The work of a node without a model, which its time is recorded per megapixel of: its largest image, in or out (as planWorkMegapixels). */
+export function workMegapixels(values: (PortValue | undefined)[]): number | undefined {
+  const pixels = values.flatMap((value) => (value !== undefined && typeof value !== "number" && !isTileSet(value) ? [value.width * value.height] : []));
+  return pixels.length ? Math.max(...pixels) / 1e6 : undefined;
 }

@@ -14,8 +14,8 @@
  */
 import { z } from "zod";
 import { quantize8 } from "./color";
-import { filter2d, usmSharp, type Kernel2d } from "./filter";
-import { BLUR_KERNEL_TYPES, circularLowpassKernel, randomMixedKernel, type BlurKernelType, type Range } from "./kernels";
+import { filter2d, type Kernel2d, usmSharp } from "./filter";
+import { BLUR_KERNEL_TYPES, type BlurKernelType, circularLowpassKernel, randomMixedKernel, type Range } from "./kernels";
 import { randomAddGaussianNoise, randomAddPoissonNoise } from "./noise";
 import { resize } from "./resample";
 import type { Rng } from "./rng";
@@ -99,7 +99,6 @@ export const realEsrganDegradeOptions = z.object({
   finalSincProb: probability(0.8, "Probability of the final sinc filter applied with the resize to the output size"),
 });
 
-export type RealEsrganDegradeOptions = z.output<typeof realEsrganDegradeOptions>;
 export type RealEsrganDegradeInput = z.input<typeof realEsrganDegradeOptions>;
 
 /** Encodes as 8-bit JPEG at the quality (1..100) and decodes back; codecs live outside nodes/. */

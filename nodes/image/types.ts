@@ -12,6 +12,3 @@ export function createImage(width: number, height: number): RgbImage {
   return { width, height, data: new Float32Array(3 * width * height) };
 }
 
-export function planeSize(image: RgbImage): number {
-  return image.width * image.height;
-}

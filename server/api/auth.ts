@@ -9,8 +9,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { dataDir } from "../db/location";
 import { type VerifiedKey, verifyApiKey } from "../db/keys";
+import { dataDir } from "../platform/paths";
 
 export const SESSION_COOKIE = "tudsr_session";
 const SESSION_MAX_AGE_S = 30 * 24 * 3600;

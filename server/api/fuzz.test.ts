@@ -2,29 +2,20 @@
 // run inputs and whole bodies for pipelines.create / save / import and runs.start. A refusal is a 400 or a 404
 // naming what is wrong, never a 500; what is accepted is stored as it was validated. The corpus of bodies that
 // once got through or crashed (fixtures/fuzz-corpus.json beside this file) is replayed.
+import { TRPCError } from "@trpc/server";
+import fc from "fast-check";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { before, it } from "node:test";
-import { TRPCError } from "@trpc/server";
-import fc from "fast-check";
 import sharp from "sharp";
-import {
-  assertNamedProblems,
-  fuzzRuns,
-  idArb,
-  mildMutationArb,
-  mutatedGraphArb,
-  oddValueArb,
-  PROTOTYPE_NAMES,
-  setOwn,
-} from "../../fixtures/fuzz-graphs";
+import { assertNamedProblems, fuzzRuns, idArb, mildMutationArb, mutatedGraphArb, oddValueArb, PROTOTYPE_NAMES, setOwn } from "../../fixtures/fuzz-graphs";
 import { photoPath } from "../../fixtures/photos";
 import type { Graph } from "../../nodes/graph/schema";
 import { checkGraph, GraphValidationError, parseGraph } from "../../nodes/graph/validate";
 import { nodeRegistry } from "../../nodes/index";
 import { builtInTemplates } from "../../nodes/templates/index";
 import { getDb } from "../db/client";
-import { describeOnEachDatabase } from "../db/test-databases";
+import { describeOnEachDatabase } from "../test-support/databases";
 import { createCaller } from "./root";
 import { localContext } from "./trpc";
 

@@ -10,7 +10,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import sharp from "sharp";
 import { slowUpload } from "../../fixtures/slow-body";
-import { REPO_ROOT } from "../paths";
+import { REPO_ROOT } from "../platform/paths";
 
 interface ErrorBody {
   error: { message: string; problems?: { nodeId?: string; message: string }[] };

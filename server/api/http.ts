@@ -1,8 +1,8 @@
 // HTTP plumbing shared by the tRPC route and the /api/v1 handlers: body limits, JSON errors, status codes.
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
-import { BadInputError, NotFoundError } from "../db/errors";
-import { maxModelBytes } from "../db/models";
+import { maxModelBytes } from "../models/library";
+import { BadInputError, NotFoundError } from "../platform/errors";
 import { uploadLimits } from "../storage/artifacts";
 import { inputIssues } from "./trpc";
 

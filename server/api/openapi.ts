@@ -4,8 +4,8 @@
 import { z } from "zod";
 import { graphSchema } from "../../nodes/graph/schema";
 import { nodeDefinitions } from "../../nodes/index";
-import { modelFilterSchema } from "../db/model-filter";
-import { RUN_STATUSES } from "../db/runs";
+import { RUN_STATUSES } from "../db/run-statuses";
+import { modelFilterSchema } from "../models/filter";
 import { modelUploadFields } from "./routers/models";
 import { allowProblemsInput } from "./routers/pipelines";
 import { rerunInput, startRunInput } from "./routers/runs";

@@ -3,8 +3,8 @@
 // print the browser sign-in link. With TUDSR_REDIS_URL the runs execute on `tudsr worker` processes instead:
 // the app connects its event bridge (their events reach its streams) and reconciles rows and jobs.
 import { getDb } from "../db/client";
+import { ensureRunWorker } from "../runs/app-worker";
 import { distributedQueueEnabled } from "../runs/queue";
-import { ensureRunWorker } from "../runs/worker";
 import { signInLink } from "./auth";
 
 export async function startStudioServer(): Promise<void> {

@@ -2,10 +2,10 @@
 // where the errors of plain modules become HTTP-meaningful tRPC errors.
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
-import { GraphValidationError, type GraphProblem } from "../../nodes/graph/validate";
-import { BadInputError, NotFoundError } from "../db/errors";
+import { type GraphProblem, GraphValidationError } from "../../nodes/graph/validate";
 import { ImageDecodeError } from "../images/codec";
-import { type Authentication, authenticate, type Caller } from "./auth";
+import { BadInputError, NotFoundError } from "../platform/errors";
+import { authenticate, type Authentication, type Caller } from "./auth";
 
 export interface Context {
   auth: Authentication;

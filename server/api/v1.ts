@@ -1,6 +1,7 @@
 // The plain-HTTP API for scripts (/api/v1/...): each route handler authenticates first (nothing is read or
 // written for a caller without a valid key or browser session), then calls the same tRPC procedures as the UI
 // through createCaller, and answers JSON errors with the procedure's HTTP status.
+import { readArtifactContent } from "../db/artifacts";
 import { authenticate } from "./auth";
 import { BodyTooLargeError, errorResponse, HttpError, json, maxUploadBytes, readBody, responseForError } from "./http";
 import { createCaller } from "./root";
@@ -114,5 +115,22 @@ export async function eventStream(events: AsyncIterable<{ type: string }>, signa
   });
   return new Response(stream, {
     headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", connection: "keep-alive", "x-accel-buffering": "no" },
+  });
+}
+
+/** An artifact's bytes as a download (an uploaded input or a run output), after `api` checked the caller and the id. */
+export async function artifactDownload(api: Api, id: string): Promise<Response> {
+  const artifact = await api.artifacts.get({ id }); // auth, 404 and validation as for every procedure
+  const { bytes } = await readArtifactContent(artifact.id);
+  const extension = artifact.format === "jpeg" ? "jpg" : artifact.format;
+  const name = `${artifact.kind === "output" ? (artifact.name ?? "output") : "input"}-${artifact.id}.${extension}`;
+  return new Response(new Uint8Array(bytes), {
+    headers: {
+      "content-type": imageType(artifact.format),
+      "content-length": String(bytes.length),
+      "content-disposition": `attachment; filename="${name}"`,
+      "x-content-type-options": "nosniff",
+      "cache-control": "private, max-age=31536000, immutable",
+    },
   });
 }

@@ -10,20 +10,20 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { wholeImageGraph } from "../../fixtures/graphs";
 import { centreCrop } from "../../fixtures/photos";
-import type { Precision, Tensor } from "../../nodes/graph/define-node";
+import { precisionFor } from "../../nodes/generate";
+import type { Precision, Tensor } from "../../nodes/graph/models";
 import type { ParamOverride } from "../../nodes/graph/overrides";
 import type { Graph } from "../../nodes/graph/schema";
 import { type ModelCost, planTiles } from "../../nodes/image/tile-plan";
 import { axisStarts } from "../../nodes/image/tiling";
-import { precisionFor } from "../../nodes/generate";
 import { builtInTemplates } from "../../nodes/templates/index";
 import { decodeImage } from "../images/codec";
 import { InferenceService, memoryBudgetBytes } from "../inference/inference-service";
 import { describeSettings } from "../inference/session-settings";
 import { flopsPerInputPixel } from "../models/flops";
 import { modelsDir, readModelManifest } from "../models/manifest";
-import { runPipeline } from "../runtime/run-pipeline";
-import { redisMissing } from "../runs/bullmq/test-services";
+import { runPipeline } from "../runs/run-pipeline";
+import { redisMissing } from "../test-support/bullmq-services";
 import type { FanOutResult } from "./fanout";
 
 interface CaseSpec {
@@ -94,7 +94,7 @@ async function warmUp(graph: Graph, inference: InferenceService, precision: Prec
     const used = precision === "int8" ? precisionFor("auto", await inference.describeModel(model)) : precision;
     await inference.cost(model, used, "cpu");
     const data = new Float32Array(3 * 64 * 64).fill(0.5);
-    for (let i = 0; i < 3; i++) await inference.infer(model, { data, dims: [1, 3, 64, 64] }, { provider: "cpu", onMissingProvider: "error", precision: used });
+    for (let i = 0; i < 3; i++) await inference.infer(model, { data, dims: [1, 3, 64, 64] }, { provider: "cpu", precision: used });
   }
   inference.stats.ms = 0;
   inference.stats.runs = 0;

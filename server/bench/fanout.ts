@@ -12,9 +12,9 @@ import { closeDb, getDb } from "../db/client";
 import { getRun } from "../db/runs";
 import { closeRedisBridge, redisBridge } from "../runs/bullmq/bridge";
 import { closeRunJobs } from "../runs/bullmq/queue";
-import { redisMissing, startRedis, startWorker, stopWorker, type WorkerProcess } from "../runs/bullmq/test-services";
 import { submitRun } from "../runs/queue";
-import { waitForEnd } from "../runs/test-runs";
+import { redisMissing, startRedis, startWorker, stopWorker, type WorkerProcess } from "../test-support/bullmq-services";
+import { waitForEnd } from "../test-support/runs";
 
 export interface FanOutResult {
   oneWorkerMs: number;

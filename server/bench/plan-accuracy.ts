@@ -12,8 +12,9 @@ import { fileURLToPath } from "node:url";
 import { centreCrop } from "../../fixtures/photos";
 import { findTemplate } from "../../nodes/templates/index";
 import { InferenceService } from "../inference/inference-service";
-import { fileSizes, planRun } from "../runtime/plan-run";
-import { runPipeline } from "../runtime/run-pipeline";
+import { fileSizes, planRun } from "../runs/plan-run";
+import { prepareRun } from "../runs/prepare";
+import { runPipeline } from "../runs/run-pipeline";
 
 /** Per template: the photo and two sizes small enough for a 2-core machine (the x16 loop's second pass is 16x the first). */
 const CASES: { template: string; photo: string; sizes: [number, number] }[] = [
@@ -46,7 +47,7 @@ function residentBytes(field: "VmRSS" | "VmHWM"): number {
 async function child(template: string, file: string): Promise<void> {
   const graph = findTemplate(template)!.graph;
   const inference = new InferenceService(undefined, Number(process.env.TUDSR_INTRA_OP_THREADS) || undefined);
-  const plan = await planRun(graph, { inference, sizes: fileSizes({ input: file }) });
+  const plan = await planRun(await prepareRun(graph, { inference }), { inference, sizes: fileSizes({ input: file }) });
   // Writing 5 to clear_refs resets VmHWM (Linux): the peak is then the run's, from what the process held before it.
   writeFileSync("/proc/self/clear_refs", "5");
   const before = residentBytes("VmRSS");

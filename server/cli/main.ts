@@ -1,17 +1,16 @@
-import { access, readFile } from "node:fs/promises";
+import cliProgress from "cli-progress";
+import { access } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import cliProgress from "cli-progress";
 import type { EngineEvent } from "../../nodes/graph/events";
-import { applyOverrides, parseOverride } from "../../nodes/graph/overrides";
-import { checkGraph, GraphValidationError, parseGraph, resolveParams } from "../../nodes/graph/validate";
-import { nodeRegistry } from "../../nodes/index";
-import { saveImageNode } from "../../nodes/save-image";
-import { builtInTemplates, findTemplate } from "../../nodes/templates/index";
-import { writeFileAtomic } from "../files";
+import { parseOverride } from "../../nodes/graph/overrides";
+import { setParam } from "../../nodes/graph/prepared-graph";
 import { InferenceService } from "../inference/inference-service";
-import { type PipelineResult, runPipeline } from "../runtime/run-pipeline";
-import { asksForHelp, COMMANDS, commandHelp, overview } from "./help";
+import { writeFileAtomic } from "../platform/files";
+import { prepareRun } from "../runs/prepare";
+import { type PipelineResult, runPrepared } from "../runs/run-pipeline";
+import { loadGraph, named } from "./arguments";
+import { asksForHelp, commandHelp, COMMANDS, overview } from "./help";
 import { CliUsageError } from "./usage-error";
 
 const FORMAT_BY_EXTENSION: Record<string, "png" | "jpeg" | "webp"> = { ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp" };
@@ -58,28 +57,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Splits `name=path` (or a plain path, meaning `fallback=path`). */
-export function named(value: string, fallback: string): [string, string] {
-  const match = /^([A-Za-z0-9_-]{1,40})=(.+)$/.exec(value);
-  return match ? [match[1], match[2]] : [fallback, value];
-}
-
-export async function loadGraph(spec: string): Promise<unknown> {
-  const template = findTemplate(spec);
-  if (template) return template.graph;
-  if (!spec.endsWith(".json")) {
-    throw new CliUsageError(`unknown template "${spec}" (templates: ${builtInTemplates.map((t) => t.id).join(", ")}; or give a pipeline .json file)`);
-  }
-  const text = await readFile(spec, "utf8").catch((error: NodeJS.ErrnoException) => {
-    throw new CliUsageError(error.code === "ENOENT" ? `pipeline file not found: ${spec}` : `cannot read ${spec}: ${error.message}`);
-  });
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new CliUsageError(`${spec} is not valid JSON: ${(error as Error).message}`);
-  }
-}
-
 async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -115,23 +92,22 @@ async function runCommand(argv: string[]): Promise<number> {
     });
     inputs[name] = file;
   }
-  const parsed = parseGraph(await loadGraph(positionals[0]));
-  if (!parsed.graph) throw new GraphValidationError(parsed.problems);
-  const graph = checkGraph(applyOverrides(parsed.graph, values.set.map(parseOverride)), nodeRegistry);
+  const inference = new InferenceService();
+  const prepared = await prepareRun(await loadGraph(positionals[0]), { inference, overrides: values.set.map(parseOverride) });
   const outputs = new Map(values.output.map((spec) => named(spec, "output")));
   for (const [name, file] of outputs) {
     const format = FORMAT_BY_EXTENSION[path.extname(file).toLowerCase()];
     if (!format) throw new CliUsageError(`--output ${file}: use .png, .jpg or .webp`);
-    const saver = graph.nodes.find((node) => node.type === "save-image" && resolveParams(saveImageNode, node.params).output === name);
+    const saver = prepared.graph.nodes.find((node) => node.type === "save-image" && prepared.compiled.params.get(node.id)!.output === name);
     if (!saver) throw new CliUsageError(`the pipeline has no save-image node writing the output "${name}"`);
-    saver.params.format = format;
+    setParam(prepared, saver.id, "format", format);
   }
 
   const progress = new ProgressView(!values.json || process.stderr.isTTY);
   let result: PipelineResult;
   try {
-    result = await runPipeline(graph, {
-      inference: new InferenceService(),
+    result = await runPrepared(prepared, {
+      inference,
       inputs,
       onEvent: (event) => progress.handle(event),
     });

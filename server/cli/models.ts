@@ -5,18 +5,8 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import {
-  COPYLEFT_NOTE,
-  describeDegradation,
-  describePadding,
-  filterModels,
-  isCopyleft,
-  type ModelFilter,
-  modelFilterSchema,
-  shortLicense,
-} from "../db/model-filter";
-import { int8Offer } from "../inference/inference-service";
-import { type ModelManifestEntry, readModelManifest } from "../models/manifest";
+import { COPYLEFT_NOTE, describeDegradation, describePadding, filterModels, isCopyleft, type ModelFilter, modelFilterSchema, shortLicense } from "../models/filter";
+import { int8Offer, type ModelManifestEntry, readModelManifest } from "../models/manifest";
 import { CliUsageError } from "./usage-error";
 
 export const MODELS_USAGE = `  tudsr models [--content photo|art|unknown] [--degradation bicubic|real-world|unknown] [--scale N]
@@ -228,7 +218,7 @@ async function deleteModelCommand(argv: string[]): Promise<number> {
 
 async function int8Command(argv: string[]): Promise<number> {
   if (argv.length !== 1) throw new CliUsageError(`models int8 takes one model id\n${MODELS_USAGE}`);
-  const [{ makeModelInt8 }, { closeDb }] = await Promise.all([import("../db/models"), import("../db/client")]);
+  const [{ makeModelInt8 }, { closeDb }] = await Promise.all([import("../models/library"), import("../db/client")]);
   try {
     const model = await makeModelInt8(argv[0], (line) => console.log(line));
     console.log(model.int8.offered ? `${model.id}: int8 offered, ${describeInt8(model.int8)}` : `${model.id}: no int8 variant: ${model.int8.why}`);

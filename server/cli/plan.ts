@@ -2,12 +2,13 @@
 // will cut its images and what it will cost on this machine, before anything runs: each chunk node's tile grid,
 // each generate node's model, precision, provider, tiles and predicted time, the run's total and peak memory.
 import { parseArgs } from "node:util";
+import { parseOverride } from "../../nodes/graph/overrides";
 import type { ChunkPlan, GeneratePlan } from "../../nodes/graph/plan";
 import type { RunPlan } from "../../nodes/graph/plan-graph";
-import { parseOverride } from "../../nodes/graph/overrides";
 import { InferenceService } from "../inference/inference-service";
-import { fileSizes, planRun } from "../runtime/plan-run";
-import { loadGraph, named } from "./main";
+import { fileSizes, planRun } from "../runs/plan-run";
+import { prepareRun } from "../runs/prepare";
+import { loadGraph, named } from "./arguments";
 import { CliUsageError } from "./usage-error";
 
 export async function planCommand(argv: string[]): Promise<number> {
@@ -24,11 +25,9 @@ export async function planCommand(argv: string[]): Promise<number> {
     throw new CliUsageError(`plan takes one template id or pipeline file, got ${positionals.length ? positionals.join(" ") : "none"} (tudsr plan --help)`);
   }
   const files = Object.fromEntries(values.input.map((spec) => named(spec, "input")));
-  const plan = await planRun(await loadGraph(positionals[0]), {
-    inference: new InferenceService(undefined, Number(process.env.TUDSR_INTRA_OP_THREADS) || undefined),
-    overrides: values.set.map(parseOverride),
-    sizes: fileSizes(files),
-  });
+  const inference = new InferenceService(undefined, Number(process.env.TUDSR_INTRA_OP_THREADS) || undefined);
+  const prepared = await prepareRun(await loadGraph(positionals[0]), { inference, overrides: values.set.map(parseOverride) });
+  const plan = await planRun(prepared, { inference, sizes: fileSizes(files) });
   console.log(values.json ? JSON.stringify(plan) : formatPlan(plan).join("\n"));
   return 0;
 }

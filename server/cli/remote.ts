@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import sharp from "sharp";
 import { parseOverride } from "../../nodes/graph/overrides";
-import { writeFileAtomic } from "../files";
+import { writeFileAtomic } from "../platform/files";
 import { CliUsageError } from "./usage-error";
 
 export interface RemoteRunOptions {

@@ -5,10 +5,10 @@ import { before, it } from "node:test";
 import zlib from "node:zlib";
 import sharp from "sharp";
 import { photoPath } from "../../fixtures/photos";
+import { BadInputError, NotFoundError } from "../platform/errors";
+import { dataDir } from "../platform/paths";
+import { describeOnEachDatabase } from "../test-support/databases";
 import { readArtifact, storeUpload } from "./artifacts";
-import { BadInputError, NotFoundError } from "./errors";
-import { dataDir } from "./location";
-import { describeOnEachDatabase } from "./test-databases";
 
 async function crop(name: string, size: number, left = 0, top = 0): Promise<Buffer> {
   return sharp(photoPath(name)).extract({ left, top, width: size, height: size }).png().toBuffer();

@@ -1,17 +1,8 @@
 // Artifact rows: uploaded input images (deduplicated by content) and run outputs. The files themselves are
 // written and checked by server/storage/artifacts.ts.
-import {
-  artifactFile,
-  checkUploadedImage,
-  checkUploadName,
-  outputNameOf,
-  readArtifactBytes,
-  type UploadLimits,
-  uploadLimits,
-  writeInputFile,
-} from "../storage/artifacts";
+import { BadInputError, NotFoundError, prismaCode } from "../platform/errors";
+import { artifactFile, checkUploadedImage, checkUploadName, outputNameOf, readArtifactBytes, type UploadLimits, uploadLimits, writeInputFile } from "../storage/artifacts";
 import { getDb } from "./client";
-import { BadInputError, NotFoundError, prismaCode } from "./errors";
 
 export interface ArtifactInfo {
   id: string;
@@ -98,9 +89,9 @@ export async function readArtifactContent(id: string): Promise<{ artifact: Artif
   return { artifact: toArtifactInfo(row), bytes: await readArtifactBytes(row.path) };
 }
 
-/** A run's outputs, by output name. */
-export async function listRunOutputs(runId: string): Promise<ArtifactInfo[]> {
+/** The kind (input or output) of each of these artifacts that exists. */
+export async function artifactKinds(ids: string[]): Promise<Map<string, string>> {
   const db = await getDb();
-  const rows = await db.artifact.findMany({ where: { runId, kind: "output" }, orderBy: { path: "asc" } });
-  return rows.map(toArtifactInfo);
+  const rows = await db.artifact.findMany({ where: { id: { in: ids } }, select: { id: true, kind: true } });
+  return new Map(rows.map((row) => [row.id, row.kind]));
 }

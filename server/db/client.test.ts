@@ -4,9 +4,10 @@ import { it } from "node:test";
 import { promisify } from "node:util";
 import { builtInTemplates } from "../../nodes/templates/index";
 import { migrationNames } from "../../prisma/schemas";
+import { REPO_ROOT } from "../platform/paths";
+import { describeOnEachDatabase, freshDatabase } from "../test-support/databases";
 import { appliedOnOpen, closeDb, type Db, getDb } from "./client";
-import { databaseUrl, REPO_ROOT } from "./location";
-import { describeOnEachDatabase, freshDatabase } from "./test-databases";
+import { databaseUrl } from "./location";
 
 const run = promisify(execFile);
 

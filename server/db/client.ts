@@ -1,11 +1,11 @@
 // The one way into the database: `await getDb()` gives a Prisma client for the configured database (see
 // ./location.ts) with migrations applied and built-in templates seeded, once per process.
-import { seedBuiltInTemplates } from "../../prisma/seed";
 import { PrismaClient as PostgresClient } from "../../prisma/generated/postgresql/client";
 import { type Prisma, PrismaClient as SqliteClient } from "../../prisma/generated/sqlite/client";
 import { adapterFor } from "./adapters";
 import { databaseUrl, type Provider, providerOf } from "./location";
 import { migrateDatabase } from "./migrate";
+import { seedBuiltInTemplates } from "./seed";
 
 /**
  * Both generated clients come from the same prisma/models.prisma, so they have the same API; the SQLite one

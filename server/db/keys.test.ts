@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { readFile, readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { before, it } from "node:test";
+import { NotFoundError } from "../platform/errors";
+import { dataDir } from "../platform/paths";
+import { describeOnEachDatabase } from "../test-support/databases";
 import { getDb } from "./client";
-import { NotFoundError } from "./errors";
 import { createApiKey, hashSecret, listApiKeys, revokeApiKey, verifyApiKey } from "./keys";
-import { dataDir } from "./location";
-import { describeOnEachDatabase } from "./test-databases";
 
 describeOnEachDatabase("API keys", ({ provider }) => {
   before(async () => {

@@ -6,8 +6,8 @@
 // hash lets the key be found by its hash (a unique index) in one lookup, costing microseconds per request
 // instead of ~100 ms of deliberate slowness on every API call.
 import { createHash, randomBytes } from "node:crypto";
+import { NotFoundError, prismaCode } from "../platform/errors";
 import { getDb } from "./client";
-import { NotFoundError, prismaCode } from "./errors";
 
 export interface ApiKeySummary {
   id: string;

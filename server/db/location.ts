@@ -2,19 +2,11 @@
 // Shared by server/db/client.ts and prisma.config.ts, so the app and the Prisma CLI always agree.
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { REPO_ROOT } from "../paths";
+import { dataDir, REPO_ROOT } from "../platform/paths";
 
 export type Provider = "sqlite" | "postgresql";
 
-export { REPO_ROOT };
-
 export const SQLITE_FILE_NAME = "tudsr.db";
-
-/** The runtime data folder (database, uploads, outputs): $TUDSR_DATA_DIR, else `data/` at the repository root. */
-export function dataDir(): string {
-  // turbopackIgnore: a folder chosen at run time, not files for Next to trace into the build.
-  return path.resolve(/*turbopackIgnore: true*/ process.env.TUDSR_DATA_DIR || path.join(REPO_ROOT, "data"));
-}
 
 export function databaseUrl(): string {
   const url = process.env.DATABASE_URL;

@@ -1,11 +1,12 @@
 // Migrate on start: before the app touches the database, the committed migrations of its provider are applied
 // by the standard `prisma migrate deploy` (run as a child process, offline; see prisma/README.md). A start that
 // finds nothing pending costs one query and starts no process.
+import { createClient } from "@libsql/client";
 import { execFile, spawn } from "node:child_process";
 import path from "node:path";
-import { createClient } from "@libsql/client";
 import { migrationNames } from "../../prisma/schemas";
-import { type Provider, providerOf, REPO_ROOT, sqliteFile } from "./location";
+import { REPO_ROOT } from "../platform/paths";
+import { type Provider, providerOf, sqliteFile } from "./location";
 
 export class MigrationError extends Error {}
 

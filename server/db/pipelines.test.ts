@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { before, it } from "node:test";
 import type { Graph } from "../../nodes/graph/schema";
+import { NotFoundError } from "../platform/errors";
+import { describeOnEachDatabase } from "../test-support/databases";
 import { getDb } from "./client";
-import { NotFoundError } from "./errors";
 import { createPipeline, deletePipeline, duplicatePipeline, getPipeline, listPipelines, listVersions, renamePipeline, restoreVersion, savePipelineVersion } from "./pipelines";
-import { describeOnEachDatabase } from "./test-databases";
 
 function graph(label: string): Graph {
   return {

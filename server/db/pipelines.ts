@@ -2,8 +2,8 @@
 // is rewritten. Graphs are stored as the JSON text of what the caller passes: the caller validates them
 // (nodes/graph/validate.ts) first.
 import type { Graph } from "../../nodes/graph/schema";
+import { NotFoundError, prismaCode } from "../platform/errors";
 import { containsText, getDb } from "./client";
-import { NotFoundError, prismaCode } from "./errors";
 
 export interface VersionSummary {
   number: number;

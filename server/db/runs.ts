@@ -2,37 +2,35 @@
 // changes the run queue makes are conditional updates (`where: { id, status }`, then the count), which are
 // atomic on SQLite and on Postgres alike: two workers never take the same run, and a late result never
 // overwrites a cancel.
-import type { MetricRecord } from "../../nodes/graph/define-node";
 import type { NodeTiming } from "../../nodes/graph/engine";
-import { applyOverrides, OverrideError, type ParamOverride } from "../../nodes/graph/overrides";
+import type { MetricRecord } from "../../nodes/graph/host";
+import type { ParamOverride } from "../../nodes/graph/overrides";
 import type { Graph } from "../../nodes/graph/schema";
-import { checkGraph } from "../../nodes/graph/validate";
-import { nodeRegistry } from "../../nodes/index";
-import type { RunStamp } from "../runs/stamp";
+import { BadInputError, NotFoundError } from "../platform/errors";
 import type { OutputFile } from "../storage/artifacts";
 import { type ArtifactInfo, toArtifactInfo } from "./artifacts";
 import { getDb } from "./client";
-import { BadInputError, NotFoundError } from "./errors";
+import type { RunStamp } from "./run-stamp";
+import { FINAL_STATUSES, type RunStatus, type RunTrigger } from "./run-statuses";
 
-export const RUN_STATUSES = ["queued", "running", "succeeded", "failed", "canceled", "interrupted"] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
-export const RUN_TRIGGERS = ["ui", "api", "cli"] as const;
-export type RunTrigger = (typeof RUN_TRIGGERS)[number];
-/** Statuses a run never leaves. */
-export const FINAL_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "canceled", "interrupted"];
-
+/** A run row to create: its graph already resolved, overrides applied and validated (server/runs/prepare.ts). */
 export interface NewRun {
-  /** Graph JSON; when omitted, the graph of the pipeline version or template below. Validated here. */
-  graph?: unknown;
-  /** Applied to the graph before it is stored; the stored graph is exactly what runs. */
-  overrides?: ParamOverride[];
-  pipelineId?: string;
-  /** Defaults to the pipeline's latest version. */
-  pipelineVersion?: number;
-  templateSlug?: string;
+  /** Exactly what runs. */
+  graph: Graph;
+  /** The overrides that were applied to the source's graph (shown with the run). */
+  overrides: ParamOverride[];
   /** load-image input name -> id of an uploaded (input) artifact. */
   inputs: Record<string, string>;
   trigger: RunTrigger;
+  pipelineVersionId?: string;
+  templateId?: string;
+}
+
+/** Where a run request's graph comes from: its JSON, and the pipeline version or template it belongs to. */
+export interface RunSource {
+  graph: unknown;
+  pipelineVersionId?: string;
+  templateId?: string;
 }
 
 export interface RunSummary {
@@ -165,17 +163,8 @@ function runNotFound(id: string): NotFoundError {
   return new NotFoundError("run", id);
 }
 
-/** The input names a graph reads (its load-image nodes), each with the ids of the nodes that read it. */
-function graphInputNames(graph: Graph): Map<string, string[]> {
-  const readers = new Map<string, string[]>();
-  for (const node of graph.nodes.filter((candidate) => candidate.type === "load-image")) {
-    const name = Object.hasOwn(node.params, "input") && typeof node.params.input === "string" ? node.params.input : "input";
-    readers.set(name, [...(readers.get(name) ?? []), node.id]);
-  }
-  return new Map([...readers].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-async function resolveSource(run: Omit<NewRun, "inputs" | "trigger">) {
+/** The graph a run request names (an unsaved graph, a pipeline's version or latest, or a template), from the database. */
+export async function findRunSource(run: { graph?: unknown; pipelineId?: string; pipelineVersion?: number; templateSlug?: string }): Promise<RunSource> {
   const db = await getDb();
   let pipelineVersionId: string | undefined;
   let templateId: string | undefined;
@@ -204,75 +193,20 @@ async function resolveSource(run: Omit<NewRun, "inputs" | "trigger">) {
   return { graph, pipelineVersionId, templateId };
 }
 
-/**
- * Creates a queued run (it executes once a worker claims it: see server/runs/). Throws GraphValidationError
- * (every problem, with node ids) for a bad graph, BadInputError for an override of an unknown node or inputs
- * that do not match the graph's load-image nodes, NotFoundError for an unknown pipeline, template or artifact.
- */
-export async function createRun(run: NewRun): Promise<RunDetail> {
-  const { graph, source, overrides } = await runGraph(run);
-  await checkRunInputs(graph, run.inputs);
+/** Stores a queued run (it executes once a worker claims it: see server/runs/). */
+export async function insertRun(run: NewRun): Promise<RunDetail> {
   const db = await getDb();
-  const stored: StoredInputs = { artifacts: run.inputs, overrides };
+  const stored: StoredInputs = { artifacts: run.inputs, overrides: run.overrides };
   const row = await db.run.create({
     data: {
-      graph: JSON.stringify(graph),
+      graph: JSON.stringify(run.graph),
       inputs: JSON.stringify(stored),
       trigger: run.trigger,
-      pipelineVersionId: source.pipelineVersionId,
-      templateId: source.templateId,
+      pipelineVersionId: run.pipelineVersionId,
+      templateId: run.templateId,
     },
   });
   return getRun(row.id);
-}
-
-/** The graph a run of this request executes: its source resolved, the overrides applied, validated. */
-async function runGraph(run: Omit<NewRun, "inputs" | "trigger">) {
-  const source = await resolveSource(run);
-  const overrides = run.overrides ?? [];
-  let graph = checkGraph(source.graph, nodeRegistry);
-  if (overrides.length > 0) {
-    try {
-      graph = applyOverrides(graph, overrides);
-    } catch (error) {
-      throw error instanceof OverrideError ? new BadInputError(error.message) : error;
-    }
-    graph = checkGraph(graph, nodeRegistry);
-  }
-  return { graph, source, overrides };
-}
-
-/** What a run of this request would execute, for its plan (runs.plan): the graph, nothing stored. */
-export async function resolveRunGraph(run: Omit<NewRun, "inputs" | "trigger">): Promise<Graph> {
-  return (await runGraph(run)).graph;
-}
-
-/**
- * The run's inputs must be exactly the graph's load-image inputs (own keys only: an input named "constructor"
- * is not given by `{}`). The error names each missing input with the node that reads it.
- */
-async function checkRunInputs(graph: Graph, inputs: Record<string, string>): Promise<void> {
-  const readers = graphInputNames(graph);
-  const wanted = [...readers.keys()];
-  const given = Object.keys(inputs).sort();
-  const missing = wanted.filter((name) => !Object.hasOwn(inputs, name));
-  const unknown = given.filter((name) => !readers.has(name));
-  if (missing.length > 0 || unknown.length > 0) {
-    const readBy = (name: string) => readers.get(name)!.map((id) => `"${id}"`).join(", ");
-    const parts = [
-      missing.length > 0 ? `missing input ${missing.map((name) => `"${name}" (read by load-image node ${readBy(name)})`).join(", ")}` : "",
-      unknown.length > 0 ? `the graph has no input ${unknown.map((name) => `"${name}"`).join(", ")}` : "",
-    ].filter(Boolean);
-    throw new BadInputError(`${parts.join("; ")} (the graph reads: ${wanted.join(", ") || "no inputs"})`);
-  }
-  const db = await getDb();
-  const ids = [...new Set(Object.values(inputs))];
-  const found = await db.artifact.findMany({ where: { id: { in: ids } }, select: { id: true, kind: true } });
-  for (const id of ids) {
-    const row = found.find((candidate) => candidate.id === id);
-    if (!row) throw new NotFoundError("artifact", id);
-    if (row.kind !== "input") throw new BadInputError(`artifact "${id}" is a run output; upload it as an input first`);
-  }
 }
 
 export async function getRun(id: string): Promise<RunDetail> {
@@ -530,19 +464,18 @@ export async function getRunStamp(id: string): Promise<RunStamp> {
 }
 
 /**
- * Re-runs a run exactly, as a NEW queued run: the graph recorded in its stamp (canonical JSON), the same input
- * artifacts, pipeline version and template. The executor that takes it compares the stamp of its machine with
- * the recorded one before running and, unless `force`, fails it listing what changed (see server/runs/worker.ts).
+ * Re-runs a run exactly, as a NEW queued run: `graph` (its stamp's, validated), the same input artifacts,
+ * pipeline version and template. The executor that takes it compares the stamp of its machine with the
+ * recorded one before running and, unless `force`, fails it listing what changed (see server/runs/executor.ts).
  */
-export async function rerunRun(id: string, options: { force?: boolean; trigger?: RunTrigger } = {}): Promise<RunDetail> {
-  const stamp = await getRunStamp(id);
+export async function insertRerun(id: string, graph: Graph, options: { force?: boolean; trigger?: RunTrigger } = {}): Promise<RunDetail> {
   const db = await getDb();
   const old = await db.run.findUniqueOrThrow({ where: { id } });
   const inputs = parseInputs(old.inputs);
   const stored: StoredInputs = { artifacts: inputs.artifacts, overrides: inputs.overrides, rerunOf: id, ...(options.force ? { rerunForce: true } : {}) };
   const row = await db.run.create({
     data: {
-      graph: JSON.stringify(checkGraph(JSON.parse(stamp.graph.canonical), nodeRegistry)),
+      graph: JSON.stringify(graph),
       inputs: JSON.stringify(stored),
       trigger: options.trigger ?? old.trigger,
       pipelineVersionId: old.pipelineVersionId,

@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import { GraphValidationError } from "../../nodes/graph/validate";
 import { builtInTemplates, findTemplate } from "../../nodes/templates/index";
+import { BadInputError, NotFoundError } from "../platform/errors";
+import { describeOnEachDatabase } from "../test-support/databases";
 import { closeDb, getDb } from "./client";
-import { BadInputError, NotFoundError } from "./errors";
 import { createPipeline, getPipeline, savePipelineVersion } from "./pipelines";
 import { createPipelineFromTemplate, deleteTemplate, getTemplate, listTemplates, saveTemplate, saveTemplateFromPipeline, slugOf } from "./templates";
-import { describeOnEachDatabase } from "./test-databases";
 
 describeOnEachDatabase("templates", () => {
   it("lists the seeded built-in templates first, in the repository's order, and finds one by slug or id", async () => {

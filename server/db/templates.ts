@@ -1,11 +1,11 @@
-// Templates: the built-in ones (seeded from nodes/templates/ by prisma/seed.ts on every start) and user
+// Templates: the built-in ones (seeded from nodes/templates/ by server/db/seed.ts on every start) and user
 // templates saved from a pipeline's graph. A template is found by its slug (`x4-chunked`) or its row id.
 import type { Graph } from "../../nodes/graph/schema";
 import { checkGraph } from "../../nodes/graph/validate";
 import { nodeRegistry } from "../../nodes/index";
 import { builtInTemplates } from "../../nodes/templates/index";
+import { BadInputError, NotFoundError, prismaCode } from "../platform/errors";
 import { getDb } from "./client";
-import { BadInputError, NotFoundError, prismaCode } from "./errors";
 import { createPipeline, getPipeline, type PipelineDetail } from "./pipelines";
 
 export interface TemplateSummary {

@@ -4,11 +4,12 @@ import { stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import * as ort from "onnxruntime-node";
-import { type ExecutionProvider, type InferenceOptions, type ModelInfo, type Precision, type Tensor, throwIfAborted } from "../../nodes/graph/define-node";
+import { throwIfAborted } from "../../nodes/graph/define-node";
+import type { ExecutionProvider, InferenceOptions, ModelInfo, Precision, Tensor } from "../../nodes/graph/models";
 import type { ModelCost } from "../../nodes/image/tile-plan";
-import { measurementKey, type ModelMeasurement, modelMeasurement } from "../models/footprint";
-import { MANIFEST_FILE, type ModelManifestEntry, modelsDir, readModelManifest } from "../models/manifest";
-import { type SessionSettings, sessionOptions, sessionSettings } from "./session-settings";
+import { int8Offer, MANIFEST_FILE, modelFile, type ModelManifestEntry, modelsDir, readModelManifest } from "../models/manifest";
+import { measurementKey, type ModelMeasurement, modelMeasurement } from "./footprint";
+import { sessionOptions, type SessionSettings, sessionSettings } from "./session-settings";
 
 export class UnknownModelError extends Error {}
 /**
@@ -25,25 +26,6 @@ export function memoryBudgetBytes(env: NodeJS.ProcessEnv = process.env): number 
   return Math.min(2 * 2 ** 30, os.totalmem() / 4);
 }
 
-/** An int8 run of a model that has no int8 variant that passed its gate. */
-export class NoInt8VariantError extends Error {}
-
-export function int8Offer(entry: ModelManifestEntry): ModelInfo["int8"] {
-  const status = entry.int8;
-  if (!status) return { offered: false, why: "no int8 variant has been made (npm run setup makes them; TUDSR_INT8=off skips)" };
-  if ("refused" in status) return { offered: false, why: status.refused };
-  const { tile, fp32Ms, int8Ms } = status.speed;
-  return { offered: true, psnrDb: status.psnrDb, speedup: Number((fp32Ms / int8Ms).toFixed(2)), tile, fp32Ms, int8Ms };
-}
-
-/** The file of a model at a precision. */
-export function modelFile(entry: ModelManifestEntry, precision: Precision): string {
-  if (precision === "fp32") return entry.file;
-  const status = entry.int8;
-  if (status && !("refused" in status)) return status.file;
-  throw new NoInt8VariantError(`model ${entry.id} has no int8 variant: ${(int8Offer(entry) as { why: string }).why}`);
-}
-export class ProviderUnavailableError extends Error {}
 
 /** The onnxruntime-node package's version (its native library has the same one). */
 export function onnxRuntimeVersion(): string {
@@ -89,8 +71,6 @@ export class InferenceService {
   /** How many calibrations ran in this process (each seconds long, inside whichever node asked first). */
   calibrations = 0;
   private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
-  /** The provider each session (same keys) really runs on, after a CPU fallback. */
-  private readonly providers = new Map<string, ExecutionProvider>();
   private manifest?: Promise<Map<string, ModelManifestEntry>>;
   private manifestStamp?: string;
 
@@ -120,9 +100,9 @@ export class InferenceService {
     return { file, sha256: await fileSha256(path.join(this.dir, file)) };
   }
 
-  /** The provider this model's session at this precision really ran on; undefined when none was made. */
-  providerUsed(modelId: string, provider: ExecutionProvider, precision: Precision): ExecutionProvider | undefined {
-    return this.providers.get(sessionKey(modelId, provider, precision));
+  /** Whether a session of this model file ran (was made) on this provider in this process. */
+  hasSession(modelId: string, provider: ExecutionProvider, precision: Precision): boolean {
+    return this.sessionStarts.some((start) => start.modelId === modelId && start.provider === provider && start.precision === precision);
   }
 
   async models(): Promise<ModelManifestEntry[]> {
@@ -209,45 +189,27 @@ export class InferenceService {
       if (after?.get(id)?.sha256 === entry.sha256) continue;
       // Dropped, not released: a run may still be using it.
       for (const key of [...this.sessions.keys()]) {
-        if (key.startsWith(`${id}\u0000`)) {
-          this.sessions.delete(key);
-          this.providers.delete(key);
-        }
+        if (key.startsWith(`${id}\u0000`)) this.sessions.delete(key);
       }
     }
   }
 
+  /** The session of a model file on the provider the run's preparation chose (providers.ts decides any fallback). */
   private session(entry: ModelManifestEntry, options: InferenceOptions): Promise<ort.InferenceSession> {
-    const key = sessionKey(entry.id, options.provider, options.precision ?? "fp32");
+    const precision = options.precision ?? "fp32";
+    const key = sessionKey(entry.id, options.provider, precision);
     let session = this.sessions.get(key);
     if (!session) {
       const started = performance.now();
-      session = this.createSession(entry, options, (provider) => {
-        this.providers.set(key, provider);
-        this.sessionStarts.push({ modelId: entry.id, provider, precision: options.precision ?? "fp32", ms: performance.now() - started });
+      const file = path.join(this.dir, modelFile(entry, precision));
+      session = ort.InferenceSession.create(file, { ...sessionOptions(this.settings), executionProviders: [options.provider] }).then((made) => {
+        this.sessionStarts.push({ modelId: entry.id, provider: options.provider, precision, ms: performance.now() - started });
+        return made;
       });
       this.sessions.set(key, session);
       session.catch(() => this.sessions.delete(key));
     }
     return session;
-  }
-
-  private async createSession(entry: ModelManifestEntry, options: InferenceOptions, created: (provider: ExecutionProvider) => void): Promise<ort.InferenceSession> {
-    const file = path.join(this.dir, modelFile(entry, options.precision ?? "fp32"));
-    const create = async (provider: ExecutionProvider) => {
-      const session = await ort.InferenceSession.create(file, { ...sessionOptions(this.settings), executionProviders: [provider] });
-      created(provider);
-      return session;
-    };
-    if (options.provider === "cpu") return create("cpu");
-    try {
-      return await create(options.provider);
-    } catch (error) {
-      const reason = `execution provider "${options.provider}" is not available on this machine (${(error as Error).message.split("\n")[0]})`;
-      if (options.onMissingProvider === "error") throw new ProviderUnavailableError(reason);
-      options.log?.(`${reason}; running ${entry.id} on CPU`);
-      return create("cpu");
-    }
   }
 }
 

@@ -2,7 +2,7 @@
 // onnxruntime-node bundles CPU and WebGPU on Linux (WebGPU needs a Vulkan GPU driver), CUDA only after its
 // install script downloaded it. The studio and the CLI show the answer next to the generate node's setting.
 import * as ort from "onnxruntime-node";
-import type { ExecutionProvider } from "../../nodes/graph/define-node";
+import type { ExecutionProvider, ProviderChoice } from "../../nodes/graph/models";
 import { encodeImageModel, GraphBuilder, intsAttribute, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from "../models/onnx-builder";
 
 export interface ProviderStatus {
@@ -54,3 +54,18 @@ export function executionProviders(): Promise<ProviderStatus[]> {
   })();
   return probed;
 }
+
+/**
+ * Where a session asked for on `provider` runs here: the one place that decides a fallback to the CPU, when a
+ * run (or its plan) is prepared. `onMissing: "error"` throws instead, naming why the provider is missing.
+ */
+export async function chooseProvider(provider: ExecutionProvider, onMissing: "fallback-cpu" | "error"): Promise<ProviderChoice> {
+  if (provider === "cpu") return { asked: provider, used: provider };
+  const status = (await executionProviders()).find((candidate) => candidate.name === provider);
+  if (status?.available) return { asked: provider, used: provider };
+  const unavailable = `execution provider "${provider}" is not available on this machine (${status?.why ?? "unknown"})`;
+  if (onMissing === "error") throw new ProviderUnavailableError(unavailable);
+  return { asked: provider, used: "cpu", unavailable };
+}
+
+export class ProviderUnavailableError extends Error {}

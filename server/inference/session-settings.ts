@@ -7,7 +7,9 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import * as ort from "onnxruntime-node";
-import { writeFileAtomic } from "../files";
+import { photoCrop } from "../models/int8-variant";
+import type { ModelManifestEntry } from "../models/manifest";
+import { writeFileAtomic } from "../platform/files";
 
 export interface SessionSettings {
   threads: number;
@@ -123,4 +125,21 @@ export async function measureSessionSettings(
 
 export function describeSettings(settings: SessionSettings): string {
   return `${label(settings.threads, settings.spinning)} (${settings.source})`;
+}
+
+/** The model whose tile times choose ONNX Runtime's threading: the default template's, as it runs by default. */
+const SETTINGS_MODEL = "esrgan-thick-x4";
+
+/** Measures ONNX Runtime's threading on this machine once (again when the model it was timed on changed). */
+export async function chooseSessionSettings(models: ModelManifestEntry[], dir: string, log: (line: string) => void): Promise<void> {
+  const entry = models.find((model) => model.id === SETTINGS_MODEL);
+  if (!entry) return;
+  const file = entry.int8 && "file" in entry.int8 ? entry.int8.file : entry.file;
+  const input = await photoCrop(entry, ["astronaut.png", 180, 80], 128);
+  const sha256 = entry.int8 && "sha256" in entry.int8 ? entry.int8.sha256 : entry.sha256;
+  const tile = `${file} (${sha256.slice(0, 12)}) 128x128`;
+  // No environment: what set-up measured before, not what TUDSR_ORT_THREADS would make it (Next's types require NODE_ENV).
+  const known = sessionSettings(dir, {} as NodeJS.ProcessEnv);
+  if (known.source === "measured" && known.tile === tile) return;
+  await measureSessionSettings(path.join(dir, file), input, dir, tile, log);
 }

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { it } from "node:test";
-import { REPO_ROOT } from "../paths";
-import { TFJS_BUILTIN_MODELS, installedPackage } from "./builtin";
+import { REPO_ROOT } from "../platform/paths";
+import { installedPackage, TFJS_BUILTIN_MODELS } from "./builtin";
 
 it("finds each model package's folder, version and licence in node_modules", () => {
   for (const name of new Set(TFJS_BUILTIN_MODELS.map((model) => model.package))) {

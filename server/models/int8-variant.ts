@@ -6,10 +6,10 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import * as ort from "onnxruntime-node";
 import sharp from "sharp";
-import { writeFileAtomic } from "../files";
-import { REPO_ROOT } from "../paths";
+import { writeFileAtomic } from "../platform/files";
+import { REPO_ROOT } from "../platform/paths";
 import type { Int8Status, ModelManifestEntry } from "./manifest";
-import { QUANTIZER_VERSION, QuantizationError, quantizeModel } from "./quantize";
+import { QuantizationError, quantizeModel, QUANTIZER_VERSION } from "./quantize";
 
 /** An int8 variant is offered when its output is at least this close to its parent's on every held-apart crop. */
 export const INT8_MIN_PSNR_DB = 40;

@@ -3,13 +3,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import sharp from "sharp";
-import { photoPath, PHOTO_NAMES } from "../../fixtures/photos";
+import { PHOTO_NAMES, photoPath } from "../../fixtures/photos";
 import { precisionFor } from "../../nodes/generate";
 import { findTemplate } from "../../nodes/templates/index";
-import { InferenceService, modelFile } from "../inference/inference-service";
-import { runPipeline } from "../runtime/run-pipeline";
+import { InferenceService } from "../inference/inference-service";
+import { runPipeline } from "../runs/run-pipeline";
 import { INT8_MIN_PSNR_DB } from "./int8-variant";
-import { readModelManifest } from "./manifest";
+import { modelFile, readModelManifest } from "./manifest";
 
 const inference = new InferenceService();
 

@@ -2,8 +2,9 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import { writeFileAtomic } from "../files";
-import { REPO_ROOT } from "../paths";
+import type { ModelInfo, Precision } from "../../nodes/graph/models";
+import { writeFileAtomic } from "../platform/files";
+import { REPO_ROOT } from "../platform/paths";
 
 export interface ModelManifestEntry {
   id: string;
@@ -173,3 +174,21 @@ export async function writeModelManifest(manifest: ModelManifest, dir = modelsDi
   await writeFileAtomic(path.join(dir, MANIFEST_FILE), `${JSON.stringify(checked, null, 2)}\n`);
 }
 
+/** An int8 run of a model that has no int8 variant that passed its gate. */
+export class NoInt8VariantError extends Error {}
+
+export function int8Offer(entry: ModelManifestEntry): ModelInfo["int8"] {
+  const status = entry.int8;
+  if (!status) return { offered: false, why: "no int8 variant has been made (npm run setup makes them; TUDSR_INT8=off skips)" };
+  if ("refused" in status) return { offered: false, why: status.refused };
+  const { tile, fp32Ms, int8Ms } = status.speed;
+  return { offered: true, psnrDb: status.psnrDb, speedup: Number((fp32Ms / int8Ms).toFixed(2)), tile, fp32Ms, int8Ms };
+}
+
+/** The file of a model at a precision. */
+export function modelFile(entry: ModelManifestEntry, precision: Precision): string {
+  if (precision === "fp32") return entry.file;
+  const status = entry.int8;
+  if (status && !("refused" in status)) return status.file;
+  throw new NoInt8VariantError(`model ${entry.id} has no int8 variant: ${(int8Offer(entry) as { why: string }).why}`);
+}

@@ -9,7 +9,7 @@ import { createReadStream } from "node:fs";
 import { chmod, mkdir, mkdtemp, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import { writeFileAtomic } from "../files";
+import { writeFileAtomic } from "../platform/files";
 import { modelsDir } from "./manifest";
 
 const run = promisify(execFile);

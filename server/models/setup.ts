@@ -2,33 +2,14 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { writeFileAtomic } from "../files";
-import {
-  BUILTIN_MODELS,
-  type BuiltinModel,
-  NCNN_BUILTIN_MODELS,
-  type NcnnBuiltinModel,
-  type TfjsBuiltinModel,
-  binPath,
-  installedPackage,
-} from "./builtin";
-import {
-  type ModelManifest,
-  type ModelManifestEntry,
-  ModelManifestError,
-  ModelManifestMissingError,
-  modelFilePath,
-  modelsDir,
-  readModelManifest,
-  writeModelManifest,
-} from "./manifest";
 import { builtInTemplates } from "../../nodes/templates/index";
-import { measureSessionSettings, sessionSettings } from "../inference/session-settings";
-import { int8SetupScope, keptInt8Status, newInt8Status, photoCrop } from "./int8-variant";
-import { MODEL_PACKAGES, type ModelPackage, ensureModelPackage, modelPackagesDir, packageSkipped } from "./model-packages";
-import { NCNN_CONVERTER_VERSION, convertNcnnToOnnx } from "./ncnn-to-onnx";
-import { CONVERTER_VERSION, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME, convertTfjsLayersModel } from "./tfjs-to-onnx";
+import { writeFileAtomic } from "../platform/files";
+import { binPath, BUILTIN_MODELS, type BuiltinModel, installedPackage, NCNN_BUILTIN_MODELS, type NcnnBuiltinModel, type TfjsBuiltinModel } from "./builtin";
+import { convertNcnnToOnnx, NCNN_CONVERTER_VERSION } from "./import/ncnn/convert";
+import { CONVERTER_VERSION, convertTfjsLayersModel, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from "./import/tfjs/convert";
+import { int8SetupScope, keptInt8Status, newInt8Status } from "./int8-variant";
+import { modelFilePath, type ModelManifest, type ModelManifestEntry, ModelManifestError, ModelManifestMissingError, modelsDir, readModelManifest, writeModelManifest } from "./manifest";
+import { ensureModelPackage, MODEL_PACKAGES, type ModelPackage, modelPackagesDir, packageSkipped } from "./model-packages";
 
 export interface SetupOptions {
   dir?: string;
@@ -215,37 +196,5 @@ export async function setupModels({ dir = modelsDir(), packagesDir = modelPackag
   const uploads = previous?.models.filter((entry) => !entry.builtIn) ?? [];
   const manifest: ModelManifest = { version: 1, converter: CONVERTERS, models: [...builtIn, ...uploads] };
   await writeModelManifest(manifest, dir);
-  await chooseSessionSettings(builtIn, dir, log);
   return manifest;
 }
-
-/** The model whose tile times choose ONNX Runtime's threading: the default template's, as it runs by default. */
-const SETTINGS_MODEL = "esrgan-thick-x4";
-
-/** Measures ONNX Runtime's threading on this machine once (again when the model it was timed on changed). */
-async function chooseSessionSettings(models: ModelManifestEntry[], dir: string, log: (line: string) => void): Promise<void> {
-  const entry = models.find((model) => model.id === SETTINGS_MODEL);
-  if (!entry) return;
-  const file = entry.int8 && "file" in entry.int8 ? entry.int8.file : entry.file;
-  const input = await photoCrop(entry, ["astronaut.png", 180, 80], 128);
-  const sha256 = entry.int8 && "sha256" in entry.int8 ? entry.int8.sha256 : entry.sha256;
-  const tile = `${file} (${sha256.slice(0, 12)}) 128x128`;
-  // No environment: what set-up measured before, not what TUDSR_ORT_THREADS would make it (Next's types require NODE_ENV).
-  const known = sessionSettings(dir, {} as NodeJS.ProcessEnv);
-  if (known.source === "measured" && known.tile === tile) return;
-  await measureSessionSettings(path.join(dir, file), input, dir, tile, log);
-}
-
-async function main(): Promise<void> {
-  const dir = modelsDir();
-  try {
-    const manifest = await setupModels({ dir, log: (line) => console.log(line) });
-    console.log(`${manifest.models.length} models ready in ${dir}`);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    console.error(`npm run setup failed: ${message.replace(/\s*\n\s*/g, " ")}`);
-    process.exitCode = 1;
-  }
-}
-
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

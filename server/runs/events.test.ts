@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { describeOnEachDatabase } from "../db/test-databases";
+import { describeOnEachDatabase } from "../test-support/databases";
+import { uploadCrop } from "../test-support/runs";
 import { publishRunEvent, type RunEvent, type RunSnapshotEvent, watchRun } from "./events";
 import { submitRun } from "./queue";
-import { uploadCrop } from "./test-runs";
 
 describeOnEachDatabase("run events", () => {
   it("a watch that starts mid-run first replays what the run did so far (last progress per node only), then follows it live", async () => {

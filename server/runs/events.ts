@@ -3,7 +3,8 @@
 // processes publish through a relay behind the same subscribe/publish pair: the app's executor child over
 // IPC, `tudsr worker` processes over Redis pub/sub (server/runs/bullmq/bridge.ts, with TUDSR_REDIS_URL).
 import type { EngineEvent, TileEvent, TileRect } from "../../nodes/graph/events";
-import { FINAL_STATUSES, getRun, type RunStatus, type RunSummary } from "../db/runs";
+import { FINAL_STATUSES, type RunStatus } from "../db/run-statuses";
+import { getRun, type RunSummary } from "../db/runs";
 
 export type RunLevelEvent =
   | { type: "run-queued" }

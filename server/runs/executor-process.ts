@@ -6,9 +6,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import path from "node:path";
-import { REPO_ROOT } from "../paths";
+import { REPO_ROOT } from "../platform/paths";
 import { publishRunEvent, type RunEvent } from "./events";
-import { recoverRuns, registerExecutor } from "./queue";
+import { recoverRuns } from "./queue";
+import { registerExecutor } from "./run-queue";
 import type { RunWorker } from "./worker";
 
 /** Messages to the executor child. */

@@ -2,15 +2,15 @@
 // thread's event loop for a whole tile, so the worker's own process, which renews its BullMQ job locks and
 // hears cancels, never runs the engine. Over IPC it gets runs the parent has claimed for their jobs, cancels
 // and hand-backs (shutdown), and sends back each run's events and how each execution ended.
-import type { ClaimedRun } from "../db/runs";
 import { closeDb } from "../db/client";
+import type { ClaimedRun } from "../db/runs";
 import { runStatuses } from "../db/runs";
 import { InferenceService } from "../inference/inference-service";
 import { modelsDir } from "../models/manifest";
-import { closeTileClients, runTileJob, type TileJobData, tileFanOut } from "./bullmq/tiles";
+import { closeTileClients, runTileJob, tileFanOut, type TileJobData } from "./bullmq/tiles";
 import { type RunEvent, subscribeAllRuns } from "./events";
-import { ABORT_CANCEL, ABORT_HANDBACK } from "./queue";
-import { createRunExecutor, type ExecuteResult, type RunClaim } from "./worker";
+import { createRunExecutor, type ExecuteResult, type RunClaim } from "./executor";
+import { ABORT_CANCEL, ABORT_HANDBACK } from "./run-queue";
 
 /** Messages to a job executor. */
 export type ToJobExecutor =

@@ -5,10 +5,10 @@ import { rm } from "node:fs/promises";
 import { it } from "node:test";
 import { StubHost } from "../../fixtures/fuzz-graphs";
 import { readArtifact } from "../db/artifacts";
-import { describeOnEachDatabase } from "../db/test-databases";
 import type { InferenceService } from "../inference/inference-service";
+import { describeOnEachDatabase } from "../test-support/databases";
+import { uploadCrop, waitForEnd } from "../test-support/runs";
 import { submitRun } from "./queue";
-import { uploadCrop, waitForEnd } from "./test-runs";
 import { startRunWorker } from "./worker";
 
 const inference = new StubHost(new Map()) as unknown as InferenceService; // never reached: the run fails at load

@@ -9,13 +9,14 @@ import type { NodeTiming } from "../../nodes/graph/engine";
 import type { ParamOverride } from "../../nodes/graph/overrides";
 import { readArtifact } from "../db/artifacts";
 import type { RunDetail } from "../db/runs";
-import { describeOnEachDatabase } from "../db/test-databases";
 import { InferenceService } from "../inference/inference-service";
+import { describeOnEachDatabase } from "../test-support/databases";
+import { SLIM, uploadCrop, waitForEnd } from "../test-support/runs";
+import { ensureRunWorker, stopRunWorker } from "./app-worker";
 import type { NodePreviewEvent, RunEvent } from "./events";
-import { runQueue, submitRun } from "./queue";
-import { SLIM, uploadCrop, waitForEnd } from "./test-runs";
-import { ensureRunWorker, startRunWorker, stopRunWorker } from "./worker";
 import { ExecutorNodeCache } from "./node-cache";
+import { runQueue, submitRun } from "./queue";
+import { startRunWorker } from "./worker";
 
 const inference = new InferenceService();
 /** x4-chunked, fast model, 64 px tiles: several tiles even on a small crop. */

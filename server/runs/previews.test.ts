@@ -8,7 +8,7 @@ import { after, test } from "node:test";
 import sharp from "sharp";
 import { FakeHost, nearestUpscale } from "../../fixtures/fake-host";
 import { loadPhoto, photoPath } from "../../fixtures/photos";
-import { executeGraph } from "../../nodes/graph/engine";
+import { runGraph } from "../../fixtures/run-graph";
 import type { Graph } from "../../nodes/graph/schema";
 import { cutTiles } from "../../nodes/image/tiling";
 import { nodeRegistry } from "../../nodes/index";
@@ -77,7 +77,7 @@ test("one preview per node per run: top-level nodes as they finish, a loop body'
   for (const node of graph.nodes) if (node.type === "generate") node.params.model = "nearest-x2";
   const published: (NodePreview & { nodeId: string })[] = [];
   const previews = new RunPreviews(graph, (nodeId, preview) => published.push({ nodeId, ...preview }));
-  await executeGraph(graph, { registry: nodeRegistry, host: new FakeHost({ inputs: { input: photo } }), onOutputs: previews.onOutputs });
+  await runGraph(graph, { registry: nodeRegistry, host: new FakeHost({ inputs: { input: photo } }), onOutputs: previews.onOutputs });
   await previews.flush();
   const sizes = Object.fromEntries(published.map((preview) => [preview.nodeId, [preview.port, preview.width, preview.height]]));
   assert.equal(published.length, 5, published.map((preview) => preview.nodeId).join(", "));

@@ -1,65 +1,17 @@
-// The run queue, as the API sees it: one small interface, two implementations chosen by the environment.
+// The run queue as the API sees it: one small interface (run-queue.ts), two implementations chosen by configuration.
 // Embedded (the default): runs are rows first (server/db/runs.ts); executors (server/runs/worker.ts) claim
 // queued rows from the database, in this process or in a child process (the app's default,
 // server/runs/executor-process.ts): only the wake-up on enqueue, the cancel of a running run and the event
 // transport go directly to an executor, and the first two have a database fallback (the worker polls for
 // queued runs and for cancels). Distributed (TUDSR_REDIS_URL): each run row also becomes a BullMQ job that
 // `tudsr worker` processes on any machine take (server/runs/bullmq/).
-import { createRun, markCanceled, markInterrupted, type NewRun, requeueRun, rerunRun, type RunDetail, type RunTrigger } from "../db/runs";
-import { publishRunEvent, type RunListener, subscribeRun } from "./events";
-
-/**
- * - `canceled`: it was queued and will never run;
- * - `canceling`: it was running; its engine is being stopped and it ends with a `run-canceled` event;
- * - `not-active`: it had already ended (its status is unchanged).
- */
-export type CancelResult = "canceled" | "canceling" | "not-active";
-
-export interface RunQueue {
-  /** Hands a queued run row (made by createRun) to the executors. */
-  enqueue(runId: string): Promise<void>;
-  cancel(runId: string): Promise<CancelResult>;
-  /** Live events of one run; returns the unsubscribe function. */
-  subscribe(runId: string, listener: RunListener): () => void;
-}
-
-/** Why a local run's AbortController was aborted. */
-export const ABORT_CANCEL = "cancel";
-export const ABORT_SHUTDOWN = "shutdown";
-/** A `tudsr worker` shutting down hands its runs back to the distributed queue (they run again elsewhere). */
-export const ABORT_HANDBACK = "hand-back";
-
-/**
- * An executor this process can reach directly: an in-process worker, or the handle of an executor child
- * process. Both are only fast paths: a worker also polls the database for queued runs and for cancels.
- */
-export interface LocalExecutor {
-  /** A run was queued. */
-  wake(): void;
-  /** Stop this run if it runs here; true when it was running in this process. */
-  cancel(runId: string): boolean;
-}
-
-// On globalThis: Next's dev server may load this module twice; there is one set of executors per process.
-const shared = globalThis as typeof globalThis & { __tudsrRunExecutors?: Set<LocalExecutor> };
-const executors: Set<LocalExecutor> = (shared.__tudsrRunExecutors ??= new Set());
-
-/** Registers an executor; returns the function that removes it. */
-export function registerExecutor(executor: LocalExecutor): () => void {
-  executors.add(executor);
-  return () => executors.delete(executor);
-}
-
-export function wakeExecutors(): void {
-  for (const executor of executors) executor.wake();
-}
-
-/** True when an executor of this process was running the run. */
-export function cancelOnExecutors(runId: string): boolean {
-  let found = false;
-  for (const executor of executors) found = executor.cancel(runId) || found;
-  return found;
-}
+import { prepareGraph } from "../../nodes/graph/prepared-graph";
+import { nodeRegistry } from "../../nodes/index";
+import type { RunTrigger } from "../db/run-statuses";
+import { getRunStamp, insertRerun, insertRun, markCanceled, markInterrupted, requeueRun, type RunDetail } from "../db/runs";
+import { publishRunEvent, subscribeRun } from "./events";
+import { checkRunInputs, resolveRunRequest, type RunRequest } from "./prepare";
+import { cancelOnExecutors, type RunQueue, wakeExecutors } from "./run-queue";
 
 /** The embedded queue (the default): executors of this machine claim the rows from the database. */
 export const embeddedRunQueue: RunQueue = {
@@ -114,8 +66,26 @@ export async function recoverRuns(): Promise<string[]> {
   return ids;
 }
 
+/** A run request with what it runs on and who asked. */
+export interface RunSubmission extends RunRequest {
+  /** load-image input name -> id of an uploaded (input) artifact. */
+  inputs: Record<string, string>;
+  trigger: RunTrigger;
+}
+
+/**
+ * Creates a queued run, checked first (nothing is stored for a bad request): GraphValidationError (every
+ * problem, with node ids) for a bad graph, BadInputError for an override of an unknown node or inputs that do
+ * not match the graph's load-image nodes, NotFoundError for an unknown pipeline, template or artifact.
+ */
+export async function createRun(run: RunSubmission): Promise<RunDetail> {
+  const { prepared, source } = await resolveRunRequest(run);
+  await checkRunInputs(prepared.graph, run.inputs);
+  return insertRun({ graph: prepared.graph, overrides: run.overrides ?? [], inputs: run.inputs, trigger: run.trigger, pipelineVersionId: source.pipelineVersionId, templateId: source.templateId });
+}
+
 /** Creates a queued run (see createRun for its errors) and enqueues it. */
-export async function submitRun(run: NewRun, queue: RunQueue = runQueue): Promise<RunDetail> {
+export async function submitRun(run: RunSubmission, queue: RunQueue = runQueue): Promise<RunDetail> {
   const created = await createRun(run);
   await queue.enqueue(created.id);
   return created;
@@ -128,9 +98,14 @@ export async function requeue(runId: string, trigger?: RunTrigger, queue: RunQue
   return created;
 }
 
-/** Re-runs a run exactly as a new run (see rerunRun: its executor checks the stamp first) and enqueues it. */
+/**
+ * Re-runs a run exactly, as a new run of the graph its stamp recorded (its executor compares the stamp of its
+ * machine with the recorded one first), and enqueues it. BadInputError for a run without a stamp.
+ */
 export async function rerun(runId: string, options: { force?: boolean; trigger?: RunTrigger }, queue: RunQueue = runQueue): Promise<RunDetail> {
-  const created = await rerunRun(runId, options);
+  const stamp = await getRunStamp(runId);
+  const { graph } = await prepareGraph(JSON.parse(stamp.graph.canonical), { registry: nodeRegistry });
+  const created = await insertRerun(runId, graph, options);
   await queue.enqueue(created.id);
   return created;
 }

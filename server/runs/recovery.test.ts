@@ -7,16 +7,16 @@ import { once } from "node:events";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Graph } from "../../nodes/graph/schema";
 import { findTemplate } from "../../nodes/templates/index";
-import { REPO_ROOT } from "../db/location";
 import { createPipeline, getPipeline, listVersions, savePipelineVersion } from "../db/pipelines";
 import { getRun, INTERRUPTED_MESSAGE } from "../db/runs";
-import { describeOnEachDatabase } from "../db/test-databases";
+import { REPO_ROOT } from "../platform/paths";
+import { describeOnEachDatabase } from "../test-support/databases";
+import { SLIM, TILES_128, uploadCrop, waitForEnd, waitUntil } from "../test-support/runs";
 import { requeue, runQueue, submitRun } from "./queue";
-import { SLIM, TILES_128, uploadCrop, waitForEnd, waitUntil } from "./test-runs";
 
 interface Server {
   process: ChildProcess;

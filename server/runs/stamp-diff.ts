@@ -1,6 +1,6 @@
 // What differs between a recorded stamp and the stamp of now, one line per difference, naming the node or model,
 // the value now and the value then (e.g. `model esrgan-thick-x4 (node generate): sha256 3f2a… was 9c41…`).
-import type { ModelStamp, RunStamp, TilesStamp } from "./stamp";
+import type { ModelStamp, RunStamp, TilesStamp } from "../db/run-stamp";
 
 const short = (hash: string | null | undefined) => (hash ? `${hash.slice(0, 12)}…` : "none");
 

@@ -5,17 +5,18 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, it, test } from "node:test";
-import { readArtifact } from "../db/artifacts";
-import { getDb } from "../db/client";
-import type { RunDetail } from "../db/runs";
-import { describeOnEachDatabase } from "../db/test-databases";
-import { modelsDir } from "../models/manifest";
 import { createCaller } from "../api/root";
 import { localContext } from "../api/trpc";
-import { canonicalJson, type RunStamp, sha256 } from "./stamp";
+import { readArtifact } from "../db/artifacts";
+import { getDb } from "../db/client";
+import type { RunStamp } from "../db/run-stamp";
+import type { RunDetail } from "../db/runs";
+import { modelsDir } from "../models/manifest";
+import { describeOnEachDatabase } from "../test-support/databases";
+import { uploadCrop, waitForEnd } from "../test-support/runs";
+import { ensureRunWorker, stopRunWorker } from "./app-worker";
+import { canonicalJson, sha256 } from "./stamp";
 import { stampDifferences } from "./stamp-diff";
-import { uploadCrop, waitForEnd } from "./test-runs";
-import { ensureRunWorker, stopRunWorker } from "./worker";
 
 /** x4-chunked's thick model (int8 where its variant passed), 48 px tiles: four tiles on a 72 px crop of a photo. */
 const TILES = [

@@ -5,68 +5,16 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import sharp from "sharp";
-import type { ExecutionProvider, OutputValues, Precision, RepeatedTiles } from "../../nodes/graph/define-node";
-import type { Graph } from "../../nodes/graph/schema";
+import type { ModelChoice } from "../../nodes/generate";
+import type { OutputValues } from "../../nodes/graph/define-node";
+import type { ExecutionProvider, Precision } from "../../nodes/graph/models";
+import type { PreparedGraph } from "../../nodes/graph/prepared-graph";
 import type { TileSet } from "../../nodes/graph/values";
-import { resolveParams } from "../../nodes/graph/validate";
-import { precisionFor } from "../../nodes/generate";
-import { nodeRegistry } from "../../nodes/index";
+import type { ModelStamp, RunStamp, RuntimeStamp, TilesStamp } from "../db/run-stamp";
 import { type InferenceService, onnxRuntimeVersion } from "../inference/inference-service";
-import { cpuInfo } from "../runtime/cpu-features";
+import { cpuInfo } from "../platform/cpu-features";
 
 export const STAMP_VERSION = 1;
-
-/** One generate node's model: which file ran, at which precision, on which provider. */
-export interface ModelStamp {
-  nodeId: string;
-  model: string;
-  /** What the node asked for (auto, fp32, int8) and what that resolved to here; null where it could not. */
-  precisionAsked: "auto" | Precision;
-  precision: Precision | null;
-  /** The file in the models folder and its sha256 as it was when the run started; null where none resolved. */
-  file: string | null;
-  sha256: string | null;
-  provider: ExecutionProvider;
-  /** The provider its session really ran on (after a CPU fallback); null when no session was made. */
-  providerUsed: ExecutionProvider | null;
-  /** Why precision or file are null (the node itself fails with the same reason). */
-  problem?: string;
-}
-
-/** The tiles a chunk node cut (its `auto` sizes depend on this machine's measurements and memory budget). */
-export interface TilesStamp extends RepeatedTiles {
-  cols: number;
-  rows: number;
-}
-
-export interface RuntimeStamp {
-  onnxruntime: string;
-  /** sharp and its libvips decode inputs and encode outputs (PNG/JPEG/WebP encoders come with them). */
-  sharp: string;
-  vips: string;
-  node: string;
-  /** ONNX Runtime intra-op threads per session. */
-  threads: number;
-  arch: string;
-  cpu: string;
-  /** The CPU features that select ONNX Runtime's kernels (server/runtime/cpu-features.ts). */
-  cpuFeatures: string[];
-}
-
-export interface RunStamp {
-  version: number;
-  /** The graph that ran (overrides applied) as canonical JSON (keys sorted, no spaces), and its sha256. */
-  graph: { sha256: string; canonical: string };
-  /** Input name -> sha256 of its bytes. */
-  inputs: Record<string, string>;
-  models: ModelStamp[];
-  /** Node id -> seed, for every node with a seed (degrade). */
-  seeds: Record<string, number>;
-  tiles: TilesStamp[];
-  runtime: RuntimeStamp;
-  /** A re-run exactly (runs.rerun): the run it repeats, whether it was forced, and what differed from its stamp. */
-  rerun?: { of: string; forced: boolean; differences: string[] };
-}
 
 /** JSON with every object's keys sorted and no whitespace: one text, so one hash, per value. */
 export function canonicalJson(value: unknown): string {
@@ -108,17 +56,21 @@ export function runtimeStamp(inference: InferenceService): RuntimeStamp {
 export class RunStamper {
   private readonly tiles: TilesStamp[] = [];
   private readonly chunkNodes: Set<string>;
+  /** Generate node -> the provider its preparation chose for its session. */
+  private readonly chosen = new Map<string, ExecutionProvider>();
 
   private constructor(
     private readonly stamp: RunStamp,
-    graph: Graph,
+    prepared: PreparedGraph,
     private readonly inference: InferenceService,
   ) {
-    this.chunkNodes = new Set(graph.nodes.filter((node) => node.type === "chunk").map((node) => node.id));
+    this.chunkNodes = new Set(prepared.graph.nodes.filter((node) => node.type === "chunk").map((node) => node.id));
+    for (const [nodeId, decided] of prepared.decisions) if (decided.ok) this.chosen.set(nodeId, (decided.value as ModelChoice).provider.used);
   }
 
-  /** Inputs are file paths or bytes, as the engine gets them. */
-  static async start(graph: Graph, inputs: Record<string, string | Buffer>, inference: InferenceService): Promise<RunStamper> {
+  /** Inputs are file paths or bytes, as the engine gets them; models as the run's preparation decided them. */
+  static async start(prepared: PreparedGraph, inputs: Record<string, string | Buffer>, inference: InferenceService): Promise<RunStamper> {
+    const { graph, compiled } = prepared;
     const canonical = canonicalJson(graph);
     const hashes: Record<string, string> = {};
     for (const [name, source] of Object.entries(inputs).sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -129,14 +81,12 @@ export class RunStamper {
     const seeds: Record<string, number> = {};
     const models: ModelStamp[] = [];
     for (const node of graph.nodes) {
-      const definition = nodeRegistry.get(node.type);
-      if (!definition) continue;
-      const params = resolveParams(definition, node.params);
+      const params = compiled.params.get(node.id)!;
       if (typeof params.seed === "number") seeds[node.id] = params.seed;
-      if (node.type === "generate") models.push(await modelStamp(node.id, params, inference));
+      if (node.type === "generate") models.push(await modelStamp(node.id, params, prepared, inference));
     }
     const stamp: RunStamp = { version: STAMP_VERSION, graph: { sha256: sha256(canonical), canonical }, inputs: hashes, models, seeds, tiles: [], runtime: runtimeStamp(inference) };
-    return new RunStamper(stamp, graph, inference);
+    return new RunStamper(stamp, prepared, inference);
   }
 
   /** What the stamp says before the engine runs (the figures a re-run is compared on first). */
@@ -151,23 +101,30 @@ export class RunStamper {
     this.tiles.push({ nodeId, ...(iteration === undefined ? {} : { iteration }), tileWidth, tileHeight, overlap, cols, rows });
   };
 
+  /** The provider the node's session ran on; null when none was made. */
+  private sessionProvider(entry: ModelStamp): ExecutionProvider | null {
+    const provider = this.chosen.get(entry.nodeId);
+    return provider && entry.precision && this.inference.hasSession(entry.model, provider, entry.precision) ? provider : null;
+  }
+
   /** The whole stamp, once the engine has stopped; `rerun` is what a re-run found. */
   finish(rerun?: RunStamp["rerun"]): RunStamp {
     const models = this.stamp.models.map((entry) => ({
       ...entry,
-      providerUsed: entry.precision ? (this.inference.providerUsed(entry.model, entry.provider, entry.precision) ?? null) : null,
+      providerUsed: this.sessionProvider(entry),
     }));
     return { ...this.current, models, ...(rerun ? { rerun } : {}) };
   }
 }
 
-async function modelStamp(nodeId: string, params: Record<string, unknown>, inference: InferenceService): Promise<ModelStamp> {
+/** A generate node's model as its run's preparation decided it (the very decision the node runs with). */
+async function modelStamp(nodeId: string, params: Record<string, unknown>, prepared: PreparedGraph, inference: InferenceService): Promise<ModelStamp> {
   const model = String(params.model);
-  const precisionAsked = params.precision as "auto" | Precision;
-  const base = { nodeId, model, precisionAsked, provider: params.provider as ExecutionProvider, providerUsed: null };
+  const base = { nodeId, model, precisionAsked: params.precision as "auto" | Precision, provider: params.provider as ModelStamp["provider"], providerUsed: null };
+  const decided = prepared.decisions.get(nodeId)!;
   try {
-    // The very rule the node applies when it runs, on the same manifest.
-    const precision = precisionFor(precisionAsked, await inference.describeModel(model));
+    if (!decided.ok) throw decided.error;
+    const { precision } = decided.value as ModelChoice;
     return { ...base, precision, ...(await inference.modelFileStamp(model, precision)) };
   } catch (error) {
     return { ...base, precision: null, file: null, sha256: null, problem: (error as Error).message };

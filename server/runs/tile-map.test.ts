@@ -6,7 +6,7 @@ import { test } from "node:test";
 import sharp from "sharp";
 import { FakeHost } from "../../fixtures/fake-host";
 import { loadPhoto } from "../../fixtures/photos";
-import { executeGraph } from "../../nodes/graph/engine";
+import { runGraph } from "../../fixtures/run-graph";
 import type { Graph } from "../../nodes/graph/schema";
 import { nodeRegistry } from "../../nodes/index";
 import { findTemplate } from "../../nodes/templates/index";
@@ -28,7 +28,7 @@ test("tile-map updates: every tile of each stage once, at its place in that stag
   const map = new RunTileMap((update) => updates.push(update), 20);
   const host = new FakeHost({ inputs: { input: photo }, inferDelayMs: 2 });
   const engineTileEvents: string[] = [];
-  await executeGraph(twoStages(), {
+  await runGraph(twoStages(), {
     registry: nodeRegistry,
     host,
     onEvent: (event) => {

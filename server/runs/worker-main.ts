@@ -10,7 +10,8 @@
 import { closeDb } from "../db/client";
 import { subscribeAllRuns } from "./events";
 import type { FromExecutor, ToExecutor } from "./executor-process";
-import { cancelOnExecutors, recoverRuns, wakeExecutors } from "./queue";
+import { recoverRuns } from "./queue";
+import { cancelOnExecutors, wakeExecutors } from "./run-queue";
 import { startRunWorker } from "./worker";
 
 if (process.argv.includes("--jobs")) {

@@ -4,9 +4,9 @@
 import { hostname } from "node:os";
 import { getDb } from "../db/client";
 import { artifactStore } from "../storage/store";
+import { currentRunWorker } from "./app-worker";
 import { workerName } from "./bullmq/config";
 import { distributedQueueEnabled } from "./queue";
-import { currentRunWorker } from "./worker";
 
 export interface WorkerInfo {
   /** host/pid: what the runs it ran show. */

@@ -5,9 +5,9 @@
 // this module checks uploads and owns the files.
 import { createHash } from "node:crypto";
 import path from "node:path";
-import { DEFAULT_MAX_PIXELS, decodeImage, ImageDecodeError, readImageHeader } from "../images/codec";
-import { BadInputError } from "../db/errors";
-import { dataDir } from "../db/location";
+import { decodeImage, DEFAULT_MAX_PIXELS, ImageDecodeError, readImageHeader } from "../images/codec";
+import { BadInputError } from "../platform/errors";
+import { dataDir } from "../platform/paths";
 import { artifactStore } from "./store";
 
 export interface UploadLimits {
@@ -40,10 +40,6 @@ export function uploadLimits(): UploadLimits {
     maxPixels: positiveIntegerEnv("TUDSR_MAX_PIXELS", DEFAULT_MAX_PIXELS),
     maxBytes: positiveIntegerEnv("TUDSR_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES),
   };
-}
-
-export function artifactsDir(): string {
-  return path.join(dataDir(), "artifacts");
 }
 
 /**

@@ -5,9 +5,9 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { startS3, type TestS3 } from "../runs/bullmq/test-services";
+import { startS3, type TestS3 } from "../test-support/bullmq-services";
 import { readArtifactBytes, removeRunOutputFiles, writeOutputFile } from "./artifacts";
-import { type ArtifactStore, ArtifactMissingError, artifactStore, LocalArtifactStore, S3ArtifactStore, s3SettingsFromEnv } from "./store";
+import { ArtifactMissingError, type ArtifactStore, artifactStore, LocalArtifactStore, S3ArtifactStore, s3SettingsFromEnv } from "./store";
 
 async function behavesAsAStore(store: ArtifactStore & { list(prefix: string): Promise<string[]> }): Promise<void> {
   const bytes = new Uint8Array([0, 1, 2, 250, 251, 252]);

@@ -10,8 +10,8 @@
 // Job payloads carry keys only, never bytes.
 import { access, mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { dataDir } from "../db/location";
-import { writeFileAtomic } from "../files";
+import { writeFileAtomic } from "../platform/files";
+import { dataDir } from "../platform/paths";
 
 export interface ArtifactStore {
   /** "local" or "s3", and where (for logs and the workers page). */

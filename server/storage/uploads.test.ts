@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { test } from "node:test";
 import { photoPath } from "../../fixtures/photos";
-import { BadInputError } from "../db/errors";
+import { BadInputError } from "../platform/errors";
 import { checkUploadedImage } from "./artifacts";
 
 async function refused(bytes: Buffer, fileName: string): Promise<string> {

@@ -1,6 +1,6 @@
 // A running run's nodes as its events report them (runs.events): which one works, tiles done, times.
 import type { GraphNode } from "../../../nodes/graph/schema";
-import type { RunEvent } from "../../../server/runs/events";
+import type { RunEvent } from "../../../server/api/contract";
 import { formatMs } from "../../ui/format";
 import styles from "./run.module.css";
 

@@ -4,8 +4,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import type { RunDetail } from "../../../server/db/runs";
-import type { RunStamp } from "../../../server/runs/stamp";
+import type { RunDetail, RunStamp } from "../../../server/api/contract";
 import { errorMessage } from "../../ui/errors";
 import { isActiveStatus } from "../../ui/run-status";
 import { useToast } from "../../ui/toast";

@@ -4,13 +4,13 @@
 import { useQueries } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
-import type { RunDetail } from "../../../server/db/runs";
+import type { RunDetail } from "../../../server/api/contract";
 import { errorMessage } from "../../ui/errors";
 import { formatDb, formatMs } from "../../ui/format";
 import { ImageViewer, type ViewerView } from "../../ui/image-viewer";
 import { isActiveStatus, RunStatus } from "../../ui/run-status";
 import { useTRPC } from "../../ui/trpc";
-import { formatSsim, type MetricMean, meanByLabel } from "../metrics";
+import { formatSsim, meanByLabel, type MetricMean } from "../metrics";
 import { mainFirst, overridesText, runLabel } from "../run-text";
 import styles from "./compare.module.css";
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { getArtifact, storeUpload } from "../../db/artifacts";
-import { BadInputError } from "../../db/errors";
+import { BadInputError } from "../../platform/errors";
 import { idInput } from "../graph-input";
 import { apiProcedure, createTRPCRouter } from "../trpc";
 

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { BadInputError } from "../../db/errors";
-import { modelContentSchema, modelDegradationSchema, modelFilterSchema } from "../../db/model-filter";
-import { deleteModel, getModel, listModels, makeModelInt8, type ModelUpload, type UploadedFile, uploadModel } from "../../db/models";
 import { executionProviders } from "../../inference/providers";
+import { modelContentSchema, modelDegradationSchema, modelFilterSchema } from "../../models/filter";
+import { deleteModel, getModel, listModels, makeModelInt8, type ModelUpload, type UploadedFile, uploadModel } from "../../models/library";
+import { BadInputError } from "../../platform/errors";
 import { apiProcedure, createTRPCRouter } from "../trpc";
 
 const modelId = z.string().min(1).max(100);

@@ -3,9 +3,9 @@ import { before, it } from "node:test";
 import type { Graph } from "../../../nodes/graph/schema";
 import { findTemplate } from "../../../nodes/templates/index";
 import { getDb } from "../../db/client";
-import { describeOnEachDatabase } from "../../db/test-databases";
+import { rejectsWith } from "../../test-support/api-callers";
+import { describeOnEachDatabase } from "../../test-support/databases";
 import { createCaller } from "../root";
-import { rejectsWith } from "./test-helpers";
 import { createContext, localContext } from "../trpc";
 
 const x4 = findTemplate("x4-chunked")!.graph;

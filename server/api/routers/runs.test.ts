@@ -4,10 +4,10 @@ import { after, before, it } from "node:test";
 import sharp from "sharp";
 import { photoPath } from "../../../fixtures/photos";
 import { getDb } from "../../db/client";
-import { describeOnEachDatabase } from "../../db/test-databases";
-import { ensureRunWorker, stopRunWorker } from "../../runs/worker";
+import { ensureRunWorker, stopRunWorker } from "../../runs/app-worker";
+import { rejectsWith } from "../../test-support/api-callers";
+import { describeOnEachDatabase } from "../../test-support/databases";
 import { createCaller } from "../root";
-import { rejectsWith } from "./test-helpers";
 import { createContext, localContext } from "../trpc";
 
 const fast = [{ nodeId: "generate", param: "model", value: "esrgan-slim-x4" }];

@@ -2,10 +2,12 @@ import { z } from "zod";
 import { NodeRunError } from "../../../nodes/graph/engine";
 import type { ImageShape } from "../../../nodes/graph/plan";
 import { inputArtifactSize } from "../../db/artifacts";
-import { BadInputError } from "../../db/errors";
-import { getRun, listRuns, resolveRunGraph, RUN_STATUSES, RUN_TRIGGERS } from "../../db/runs";
-import { planningInference, planRun } from "../../runtime/plan-run";
+import { RUN_STATUSES, RUN_TRIGGERS } from "../../db/run-statuses";
+import { getRun, listRuns } from "../../db/runs";
+import { BadInputError } from "../../platform/errors";
 import { watchRun } from "../../runs/events";
+import { planningInference, planRun } from "../../runs/plan-run";
+import { resolveRunRequest } from "../../runs/prepare";
 import { requeue, rerun, runQueue, submitRun } from "../../runs/queue";
 import { graphInput, idInput } from "../graph-input";
 import { apiProcedure, createTRPCRouter, triggerOf } from "../trpc";
@@ -74,12 +76,14 @@ export const runsRouter = createTRPCRouter({
    * measurements). A mutation only because its input (a whole graph) can be too large for a GET's URL.
    */
   plan: apiProcedure.input(startRunInput).mutation(async ({ input }) => {
-    const graph = await resolveRunGraph({ pipelineId: input.pipelineId, pipelineVersion: input.version, templateSlug: input.template, graph: input.graph, overrides: input.overrides });
+    const inference = planningInference();
+    const request = { pipelineId: input.pipelineId, pipelineVersion: input.version, templateSlug: input.template, graph: input.graph, overrides: input.overrides };
+    const { prepared } = await resolveRunRequest(request, inference);
     const sizes = new Map<string, ImageShape>();
     for (const [name, id] of Object.entries(input.inputs)) sizes.set(name, await inputArtifactSize(name, id));
     try {
-      return await planRun(graph, {
-        inference: planningInference(),
+      return await planRun(prepared, {
+        inference,
         sizes: async (name) => {
           const size = sizes.get(name);
           if (!size) throw new Error(`the run has no input named "${name}" (given: ${[...sizes.keys()].join(", ") || "none"})`);

@@ -5,10 +5,10 @@ import path from "node:path";
 import { after, before, it } from "node:test";
 import { findTemplate } from "../../../nodes/templates/index";
 import { getDb } from "../../db/client";
-import { describeOnEachDatabase } from "../../db/test-databases";
 import { modelsDir } from "../../models/manifest";
+import { rejectsWith } from "../../test-support/api-callers";
+import { describeOnEachDatabase } from "../../test-support/databases";
 import { createCaller } from "../root";
-import { rejectsWith } from "./test-helpers";
 import { localContext } from "../trpc";
 
 function form(bytes: Uint8Array | string, name: string, fields: Record<string, string> = {}): FormData {

@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { hostname } from "node:os";
 import { after, before, it } from "node:test";
 import { getDb } from "../../db/client";
-import { describeOnEachDatabase } from "../../db/test-databases";
-import { ensureRunWorker, stopRunWorker } from "../../runs/worker";
+import { ensureRunWorker, stopRunWorker } from "../../runs/app-worker";
+import { describeOnEachDatabase } from "../../test-support/databases";
 import { createCaller } from "../root";
 import { localContext } from "../trpc";
 

@@ -16,10 +16,6 @@ export function redisUrl(env: NodeJS.ProcessEnv = process.env): string | undefin
   return env.TUDSR_REDIS_URL || undefined;
 }
 
-export function distributedQueueEnabled(): boolean {
-  return redisUrl() !== undefined;
-}
-
 /** ioredis options for a redis:// or rediss:// URL (BullMQ makes its own connections from them). */
 export function redisOptions(url: string) {
   let parsed: URL;

@@ -2,6 +2,7 @@
 // on TUDSR_TEST_POSTGRES_URL: SQLite cannot be shared between machines), S3-compatible storage (s3rver, started
 // here) for inputs and outputs, and three `tudsr worker` processes, each with its own data folder (nothing is
 // shared through the file system). The API (tRPC caller with an API key) queues runs as a script would.
+import { Queue, QueueEvents } from "bullmq";
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -18,17 +19,16 @@ import { closeDb, getDb } from "../../db/client";
 import { createApiKey } from "../../db/keys";
 import { createPipeline, getPipeline, listVersions, savePipelineVersion } from "../../db/pipelines";
 import { getRun } from "../../db/runs";
-import { freshDatabase, type TestDatabase } from "../../db/test-databases";
 import { InferenceService } from "../../inference/inference-service";
-import { runPipeline } from "../../runtime/run-pipeline";
 import { artifactStore, type S3ArtifactStore } from "../../storage/store";
+import { redisMissing, startRedis, startS3, startWorker, stopWorker, type TestRedis, type TestS3, type WorkerProcess } from "../../test-support/bullmq-services";
+import { freshDatabase, type TestDatabase } from "../../test-support/databases";
+import { SLIM, TILES_128, waitForEnd, waitUntil } from "../../test-support/runs";
 import { type RunEvent, subscribeAllRuns } from "../events";
-import { SLIM, TILES_128, waitForEnd, waitUntil } from "../test-runs";
+import { runPipeline } from "../run-pipeline";
 import { closeRedisBridge, redisBridge } from "./bridge";
-import { Queue, QueueEvents } from "bullmq";
 import { redisOptions, TILE_QUEUE } from "./config";
 import { closeRunJobs, runJobs } from "./queue";
-import { redisMissing, startRedis, startS3, startWorker, stopWorker, type TestRedis, type TestS3, type WorkerProcess } from "./test-services";
 
 const skip = process.env.TUDSR_TEST_POSTGRES_URL
   ? redisMissing()

@@ -5,9 +5,9 @@
 import { Queue } from "bullmq";
 import { interruptRun, markCanceled, runIdsWithStatus } from "../../db/runs";
 import { publishRunEvent, subscribeRun } from "../events";
-import type { CancelResult, RunQueue } from "../queue";
+import type { CancelResult, RunQueue } from "../run-queue";
 import { redisBridge } from "./bridge";
-import { RUN_QUEUE, redisOptions, redisUrl } from "./config";
+import { redisOptions, redisUrl, RUN_QUEUE } from "./config";
 
 export interface RunJobData {
   runId: string;

@@ -6,9 +6,10 @@
 // retried after its worker was lost runs again under the same id and writes the same key, never a second copy;
 // the stitch reads exactly one result per batch. The bytes equal a single-machine run's.
 import { FlowProducer, QueueEvents } from "bullmq";
-import type { InferenceOptions, RunContext, TileFanOutRequest } from "../../../nodes/graph/define-node";
+import { type InferenceContext, upscaleTileBatch } from "../../../nodes/generate";
 import { CanceledError } from "../../../nodes/graph/define-node";
-import { upscaleTileBatch } from "../../../nodes/generate";
+import type { TileFanOutRequest } from "../../../nodes/graph/host";
+import type { InferenceOptions } from "../../../nodes/graph/models";
 import { createImage, type RgbImage } from "../../../nodes/image/types";
 import type { InferenceService } from "../../inference/inference-service";
 import { artifactStore } from "../../storage/store";
@@ -20,7 +21,7 @@ export interface TileJobData {
   input: string;
   output: string;
   modelId: string;
-  options: Omit<InferenceOptions, "signal" | "log">;
+  options: Omit<InferenceOptions, "signal">;
 }
 
 /** float32 tiles, losslessly: u32 count, then per image u32 width, u32 height and its CHW floats (little-endian). */
@@ -61,26 +62,9 @@ export async function runTileJob(data: TileJobData, inference: InferenceService)
   const store = artifactStore();
   const images = decodeTiles(await store.get(data.input));
   const model = await inference.describeModel(data.modelId);
-  const signal = new AbortController().signal;
-  const ctx: RunContext = {
-    nodeId: "tiles",
-    readers: [],
-    host: {
-      describeModel: (id) => inference.describeModel(id),
-      infer: (...args) => inference.infer(...args),
-      loadInput: () => Promise.reject(new Error("a tile job reads no run inputs")),
-      saveOutput: () => Promise.reject(new Error("a tile job writes no run outputs")),
-      inputKey: () => Promise.reject(new Error("a tile job reads no run inputs")),
-      jpegRoundTrip: () => Promise.reject(new Error("not in a tile job")),
-      reportMetric: () => {},
-    },
-    signal,
-    progress: () => {},
-    tileStarted: () => {},
-    tileDone: () => {},
-    log: (message) => console.error(`tile job ${data.output}: ${message}`),
-  };
-  const upscaled = await upscaleTileBatch(images, model, { ...data.options, signal, log: ctx.log }, ctx);
+  // A tile job has inference and a log, nothing else of a run.
+  const ctx: InferenceContext = { host: inference, log: (message) => console.error(`tile job ${data.output}: ${message}`) };
+  const upscaled = await upscaleTileBatch(images, model, data.options, ctx);
   await store.put(data.output, encodeTiles(upscaled));
 }
 

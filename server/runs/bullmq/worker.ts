@@ -13,22 +13,22 @@
 // - SIGKILL, a crash, a lost machine: the job's lock expires (TUDSR_WORKER_LOCK_MS); another worker's stalled
 //   check puts it back in the queue and it runs again, up to TUDSR_WORKER_MAX_RETRIES times; after that the
 //   job fails and the run ends `interrupted` (re-queue it from the studio or the API).
+import { type Job, QueueEvents, WaitingError, Worker } from "bullmq";
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { hostname } from "node:os";
 import path from "node:path";
-import { randomBytes } from "node:crypto";
-import { type Job, QueueEvents, WaitingError, Worker } from "bullmq";
 import { closeDb, getDb } from "../../db/client";
 import { claimRunForJob, handBackRun, interruptRun } from "../../db/runs";
-import { REPO_ROOT } from "../../paths";
+import { REPO_ROOT } from "../../platform/paths";
 import { artifactStore } from "../../storage/store";
+import type { ExecuteResult } from "../executor";
 import type { FromJobExecutor, ToJobExecutor } from "../job-executor";
-import type { ExecuteResult } from "../worker";
 import { closeRedisBridge, redisBridge } from "./bridge";
-import { RUN_QUEUE, redisOptions, redisUrl, TILE_QUEUE, workerName, workerSettings } from "./config";
-import type { TileJobData } from "./tiles";
+import { redisOptions, redisUrl, RUN_QUEUE, TILE_QUEUE, workerName, workerSettings } from "./config";
 import { closeRunJobs, LOST_MESSAGE, reconcileRuns, type RunJobData } from "./queue";
+import type { TileJobData } from "./tiles";
 
 const WORKER_MAIN = path.join(REPO_ROOT, "server", "runs", "worker-main.ts");
 

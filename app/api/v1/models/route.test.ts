@@ -8,7 +8,7 @@ import path from "node:path";
 import { after, before, it } from "node:test";
 import { closeDb } from "../../../../server/db/client";
 import { createApiKey } from "../../../../server/db/keys";
-import { describeOnEachDatabase } from "../../../../server/db/test-databases";
+import { describeOnEachDatabase } from "../../../../server/test-support/databases";
 import { DELETE } from "./[id]/route";
 import { GET, POST } from "./route";
 

@@ -1,5 +1,4 @@
-import type { z } from "zod";
-import type { modelFilterSchema } from "../../../../server/db/model-filter";
+import type { RouterInputs } from "../../../../server/api/contract";
 import { query, uploadedForm, v1 } from "../../../../server/api/v1";
 
 export const dynamic = "force-dynamic";
@@ -13,7 +12,7 @@ export const GET = v1(({ api, request }) => {
     if (value !== null && value !== "") filter[key] = value;
   }
   // The procedure validates the values (a bad one is a 400 naming it); scale is coerced from its text.
-  return api.models.list(filter as z.input<typeof modelFilterSchema>);
+  return api.models.list(filter as RouterInputs["models"]["list"]);
 });
 
 /**
