@@ -166,3 +166,14 @@ test("no export of nodes/, server/ or app/ is used nowhere (Next's own route and
     });
   assert.deepEqual(unused, []);
 });
+
+test("running a graph in this process (runs/run-pipeline.ts: the CLI, the bench) does not load the database", () => {
+  const reached = new Set<string>();
+  const visit = (file: string) => {
+    if (reached.has(file)) return;
+    reached.add(file);
+    for (const { to } of production.filter((edge) => edge.from === file && edge.local)) visit(to);
+  };
+  visit("server/runs/run-pipeline.ts");
+  assert.ok(!reached.has("server/db/client.ts"), "run-pipeline.ts reaches server/db/client.ts (Prisma: tens of MB and a slower start for every CLI run)");
+});

@@ -10,7 +10,7 @@ import { nodeRegistry } from "../../nodes/index";
 import type { RunTrigger } from "../db/run-statuses";
 import { getRunStamp, insertRerun, insertRun, markCanceled, markInterrupted, requeueRun, type RunDetail } from "../db/runs";
 import { publishRunEvent, subscribeRun } from "./events";
-import { checkRunInputs, resolveRunRequest, type RunRequest } from "./prepare";
+import { checkRunInputs, resolveRunRequest, type RunRequest } from "./request";
 import { cancelOnExecutors, type RunQueue, wakeExecutors } from "./run-queue";
 
 /** The embedded queue (the default): executors of this machine claim the rows from the database. */

@@ -7,8 +7,8 @@ import { getRun, listRuns } from "../../db/runs";
 import { BadInputError } from "../../platform/errors";
 import { watchRun } from "../../runs/events";
 import { planningInference, planRun } from "../../runs/plan-run";
-import { resolveRunRequest } from "../../runs/prepare";
 import { requeue, rerun, runQueue, submitRun } from "../../runs/queue";
+import { resolveRunRequest } from "../../runs/request";
 import { graphInput, idInput } from "../graph-input";
 import { apiProcedure, createTRPCRouter, triggerOf } from "../trpc";
 
