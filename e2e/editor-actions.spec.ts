@@ -337,6 +337,22 @@ test("a palette node dropped into a loop's frame becomes the loop's child: saved
   expect(node(moved, "generate").parentId).toBe("loop");
   expect(node(moved, "generate").position).toEqual(node(file, "generate").position);
 
+  // The child copied without its loop is pasted on the top level beside it (not at its frame-relative position).
+  await selectOnly(page, "generate");
+  await page.keyboard.press("Control+c");
+  await page.keyboard.press("Control+v");
+  await expect(nodeOnCanvas(page, "generate-2")).toBeVisible();
+  const [childNow, pastedNow] = [await box(nodeOnCanvas(page, "generate")), await box(nodeOnCanvas(page, "generate-2"))];
+  expect(pastedNow.x - childNow.x).toBeCloseTo(40, 0);
+  expect(pastedNow.y - childNow.y).toBeCloseTo(40, 0);
+  const pasted = (await exportPipeline(page)).file;
+  expect(node(pasted, "generate-2").parentId).toBeUndefined();
+  const frame = node(pasted, "loop").position;
+  const inFrame = node(pasted, "generate").position;
+  expect(node(pasted, "generate-2").position).toEqual({ x: frame.x + inFrame.x + 40, y: frame.y + inFrame.y + 40 });
+  await page.keyboard.press("Delete");
+  await expect(nodeOnCanvas(page, "generate-2")).toHaveCount(0);
+
   // Dragged out of the frame, the node leaves the loop: a top-level node, placed below and right of the frame.
   const child = await box(nodeOnCanvas(page, "generate"));
   await page.mouse.move(child.x + 30, child.y + 10);

@@ -308,8 +308,12 @@ function EditorCanvas({ pipeline, graph: initialGraph }: EditorProps) {
     // A copied loop brings its body along.
     for (const node of all) if (node.parentId && selectedIds.has(node.parentId)) selectedIds.add(node.id);
     if (selectedIds.size === 0) return;
+    // A node copied without its loop is copied at its place on the canvas (its position was relative to the frame).
+    const copiedNodes = all
+      .filter((node) => selectedIds.has(node.id))
+      .map((node) => (node.parentId && !selectedIds.has(node.parentId) ? { ...node, parentId: undefined, position: absolutePosition(node, all) } : node));
     const copied = flowToGraph(
-      all.filter((node) => selectedIds.has(node.id)),
+      copiedNodes,
       latest.current.edges.filter((edge) => selectedIds.has(edge.source) && selectedIds.has(edge.target)),
     );
     localStorage.setItem(CLIPBOARD_KEY, JSON.stringify(copied));
