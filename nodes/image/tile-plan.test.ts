@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type ModelCost, planTiles, tileBytes } from "./tile-plan";
 
-// esrgan-thick-x4 as measured on a 2-core Sapphire Rapids (server/models/footprint.ts).
+// esrgan-thick-x4 as measured on a 2-core Sapphire Rapids (server/inference/footprint.ts).
 const THICK: ModelCost = { baseBytes: 207e6, bytesPerInputPixel: 4405, borderPx: 2, msPerInputMegapixel: 83_000 };
 const MB = 1e6;
 

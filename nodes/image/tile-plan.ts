@@ -3,7 +3,7 @@
 // plan preview and the chunk node compute the same plan from the same measured costs.
 import { axisStarts } from "./tiling";
 
-/** What running a model costs on this machine, as measured (server/models/footprint.ts). */
+/** What running a model costs on this machine, as measured (server/inference/footprint.ts). */
 export interface ModelCost {
   /** Peak memory of one run of a tile: baseBytes + bytesPerInputPixel x its input pixels. */
   baseBytes: number;
