@@ -3,34 +3,14 @@
 // and dropping a palette node into a loop's frame. None of these runs a model.
 import type { Download, Locator, Page } from "@playwright/test";
 import { readFile, writeFile } from "node:fs/promises";
+import { dropNode, edges, handle, nodeOnCanvas, wire } from "./canvas";
 import { expect, test } from "./fixtures";
 
-const nodeOnCanvas = (page: Page, id: string) => page.locator(`.react-flow__node[data-id="${id}"]`);
 const canvasNodes = (page: Page) => page.locator(".react-flow__node");
-const edges = (page: Page) => page.locator(".react-flow__edge");
 /** React Flow names every edge for assistive technology: "Edge from <source> to <target>". */
 const edgeBetween = (page: Page, source: string, target: string) => page.getByLabel(`Edge from ${source} to ${target}`, { exact: true });
-const handle = (page: Page, nodeId: string, port: string, side: "source" | "target") =>
-  nodeOnCanvas(page, nodeId).locator(`.react-flow__handle.${side}[data-handleid="${port}"]`);
 /** The notices at the bottom of the screen (role "status"). */
 const toasts = (page: Page) => page.getByRole("status");
-
-/** Drags a node type from the palette onto the canvas at (x, y) in canvas pixels; its header lands there. */
-async function dropNode(page: Page, nodeType: string, x: number, y: number, id = nodeType) {
-  await page.getByTestId(`palette-${nodeType}`).dragTo(page.getByTestId("canvas"), { targetPosition: { x, y } });
-  await expect(nodeOnCanvas(page, id)).toBeVisible();
-}
-
-/** Presses on one handle and releases on another, as a user wires two ports. */
-async function wire(page: Page, from: Locator, to: Locator) {
-  const a = (await from.boundingBox())!;
-  const b = (await to.boundingBox())!;
-  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-  await page.mouse.down();
-  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 5 });
-  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 5 });
-  await page.mouse.up();
-}
 
 /** Selects the node and types a value into one of its number params (committed with Enter). */
 async function setNumberParam(page: Page, nodeId: string, param: string, value: number) {

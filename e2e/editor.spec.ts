@@ -1,30 +1,8 @@
 // The editor as a user drives it: building a pipeline by dragging nodes and wiring handles, refused
 // connections, undo/redo, problems on nodes, saving, running on real photos with live node progress, cancel.
 import type { Locator, Page } from "@playwright/test";
+import { dropNode, edges, handle, nodeOnCanvas, wire } from "./canvas";
 import { expect, test } from "./fixtures";
-
-const nodeOnCanvas = (page: Page, id: string) => page.locator(`.react-flow__node[data-id="${id}"]`);
-const handle = (page: Page, nodeId: string, port: string, side: "source" | "target") =>
-  nodeOnCanvas(page, nodeId).locator(`.react-flow__handle.${side}[data-handleid="${port}"]`);
-
-/** Drags a node type from the palette onto the canvas at (x, y) in canvas pixels. */
-async function dropNode(page: Page, nodeType: string, x: number, y: number) {
-  await page.getByTestId(`palette-${nodeType}`).dragTo(page.getByTestId("canvas"), { targetPosition: { x, y } });
-  await expect(nodeOnCanvas(page, nodeType)).toBeVisible();
-}
-
-/** Presses on one handle and releases on another, as a user wires two ports. */
-async function wire(page: Page, from: Locator, to: Locator) {
-  const a = (await from.boundingBox())!;
-  const b = (await to.boundingBox())!;
-  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-  await page.mouse.down();
-  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 5 });
-  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 5 });
-  await page.mouse.up();
-}
-
-const edges = (page: Page) => page.locator(".react-flow__edge");
 
 async function naturalSize(image: Locator): Promise<{ width: number; height: number }> {
   await expect(image).toBeVisible();

@@ -6,14 +6,13 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Page } from "@playwright/test";
 import { REPO_ROOT } from "./env";
+import { nodeOnCanvas } from "./canvas";
 import { expect, test } from "./fixtures";
 
 const NCNN = path.join(REPO_ROOT, "fixtures", "ncnn");
 const PARAM = path.join(NCNN, "realesr-animevideov3-x2.param");
 const BIN = path.join(NCNN, "realesr-animevideov3-x2.bin");
 const MODEL_ID = "e2e-anime-x2";
-
-const nodeOnCanvas = (page: Page, id: string) => page.locator(`.react-flow__node[data-id="${id}"]`);
 
 /** Drops files on an element as the browser does for files dragged from the desktop. */
 async function dropFiles(page: Page, testId: string, files: string[]) {

@@ -1,9 +1,8 @@
 // Real-world photos in the studio (issue 8): the gallery and the model picker say what each model suits, and
 // x4-real (Real-ESRGAN x4plus in chunks) turns a 512x512 photo into a 2048x2048 output from the gallery.
-import type { Locator, Page } from "@playwright/test";
+import type { Locator } from "@playwright/test";
+import { nodeOnCanvas } from "./canvas";
 import { expect, test } from "./fixtures";
-
-const nodeOnCanvas = (page: Page, id: string) => page.locator(`.react-flow__node[data-id="${id}"]`);
 
 async function naturalSize(image: Locator): Promise<{ width: number; height: number }> {
   await expect(image).toBeVisible();

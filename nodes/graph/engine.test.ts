@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { FakeHost, maxAbsDifference, nearestUpscale } from "../../fixtures/fake-host";
 import { StubHost } from "../../fixtures/fuzz-graphs";
+import { loopMapGraph } from "../../fixtures/graphs";
 import { loadPhoto } from "../../fixtures/photos";
 import { runGraph } from "../../fixtures/run-graph";
 import { nodeRegistry } from "../index";
@@ -97,25 +98,7 @@ test("loop repeat runs its body twice; loop map runs it per tile", async () => {
   const passes = events.filter((e) => e.type === "node-started" && e.nodeId === "generate").map((e) => (e as { iteration?: number }).iteration);
   assert.deepEqual(passes, [0, 1]);
 
-  const map: Graph = {
-    version: 1,
-    nodes: [
-      { id: "load", type: "load-image", params: {}, position: { x: 0, y: 0 } },
-      { id: "chunk", type: "chunk", params: { tileSize: 48, overlap: 8 }, position: { x: 0, y: 0 } },
-      { id: "each", type: "loop", params: { mode: "map" }, position: { x: 0, y: 0 } },
-      { id: "generate", type: "generate", params: { model: "nearest-x3" }, position: { x: 0, y: 0 }, parentId: "each" },
-      { id: "stitch", type: "stitch", params: {}, position: { x: 0, y: 0 } },
-      { id: "save", type: "save-image", params: {}, position: { x: 0, y: 0 } },
-    ],
-    edges: [
-      { id: "a", source: "load", sourceHandle: "image", target: "chunk", targetHandle: "image" },
-      { id: "b", source: "chunk", sourceHandle: "tiles", target: "each", targetHandle: "tiles" },
-      { id: "c", source: "each", sourceHandle: "body-in", target: "generate", targetHandle: "image" },
-      { id: "d", source: "generate", sourceHandle: "image", target: "each", targetHandle: "body-out" },
-      { id: "e", source: "each", sourceHandle: "tiles", target: "stitch", targetHandle: "tiles" },
-      { id: "f", source: "stitch", sourceHandle: "image", target: "save", targetHandle: "image" },
-    ],
-  };
+  const map = loopMapGraph("nearest-x3", { tileSize: 48, overlap: 8 });
   await runGraph(map, { registry: nodeRegistry, host });
   assert.ok(maxAbsDifference(host.saved.get("output")!, nearestUpscale(photo, 3)) < 1e-6);
 });

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import sharp from "sharp";
+import { chunkedGraph, loopMapGraph } from "../../fixtures/graphs";
 import { photoPath } from "../../fixtures/photos";
-import type { Graph } from "../../nodes/graph/schema";
 import { InferenceService } from "../inference/inference-service";
 import { runPipeline } from "./run-pipeline";
 
@@ -21,51 +21,6 @@ const CHUNK = { tileSize: 48, overlap: 8 };
 // Neither side a multiple of the tile step: the last column and row of tiles are shifted back to end at the edge.
 const CROP = { left: 150, top: 60, width: 100, height: 76 };
 
-const at = { x: 0, y: 0 };
-
-/** load -> chunk -> loop (mode map) { generate (image in, image out) } -> stitch -> save. */
-function loopMapGraph(): Graph {
-  return {
-    version: 1,
-    nodes: [
-      { id: "load", type: "load-image", params: {}, position: at },
-      { id: "chunk", type: "chunk", params: CHUNK, position: { x: 220, y: 0 } },
-      { id: "each", type: "loop", params: { mode: "map" }, position: { x: 440, y: 0 }, width: 320, height: 200 },
-      { id: "generate", type: "generate", params: { model: MODEL }, position: { x: 40, y: 60 }, parentId: "each" },
-      { id: "stitch", type: "stitch", params: { blend: "cosine" }, position: { x: 800, y: 0 } },
-      { id: "save", type: "save-image", params: {}, position: { x: 1020, y: 0 } },
-    ],
-    edges: [
-      { id: "a", source: "load", sourceHandle: "image", target: "chunk", targetHandle: "image" },
-      { id: "b", source: "chunk", sourceHandle: "tiles", target: "each", targetHandle: "tiles" },
-      { id: "c", source: "each", sourceHandle: "body-in", target: "generate", targetHandle: "image" },
-      { id: "d", source: "generate", sourceHandle: "image", target: "each", targetHandle: "body-out" },
-      { id: "e", source: "each", sourceHandle: "tiles", target: "stitch", targetHandle: "tiles" },
-      { id: "f", source: "stitch", sourceHandle: "image", target: "save", targetHandle: "image" },
-    ],
-  };
-}
-
-/** The same work without the loop: load -> chunk -> generate (tiles in, tiles out) -> stitch -> save. */
-function directGraph(): Graph {
-  return {
-    version: 1,
-    nodes: [
-      { id: "load", type: "load-image", params: {}, position: at },
-      { id: "chunk", type: "chunk", params: CHUNK, position: { x: 220, y: 0 } },
-      { id: "generate", type: "generate", params: { model: MODEL }, position: { x: 440, y: 0 } },
-      { id: "stitch", type: "stitch", params: { blend: "cosine" }, position: { x: 660, y: 0 } },
-      { id: "save", type: "save-image", params: {}, position: { x: 880, y: 0 } },
-    ],
-    edges: [
-      { id: "a", source: "load", sourceHandle: "image", target: "chunk", targetHandle: "image" },
-      { id: "b", source: "chunk", sourceHandle: "tiles", target: "generate", targetHandle: "tiles" },
-      { id: "c", source: "generate", sourceHandle: "tiles", target: "stitch", targetHandle: "tiles" },
-      { id: "d", source: "stitch", sourceHandle: "image", target: "save", targetHandle: "image" },
-    ],
-  };
-}
-
 async function rawPixels(png: Buffer): Promise<{ data: Buffer; width: number; height: number; channels: number }> {
   const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height, channels: info.channels };
@@ -74,8 +29,8 @@ async function rawPixels(png: Buffer): Promise<{ data: Buffer; width: number; he
 test(`loop map with a real model (${MODEL}): output is x${SCALE} the input and identical to generate wired straight between chunk and stitch`, async () => {
   const input = await sharp(photoPath("chelsea.png")).extract(CROP).png().toBuffer();
 
-  const looped = await runPipeline(loopMapGraph(), { inference, inputs: { input } });
-  const direct = await runPipeline(directGraph(), { inference, inputs: { input } });
+  const looped = await runPipeline(loopMapGraph(MODEL, CHUNK), { inference, inputs: { input } });
+  const direct = await runPipeline(chunkedGraph(MODEL, CHUNK), { inference, inputs: { input } });
 
   assert.equal(looped.outputs.length, 1);
   assert.equal(direct.outputs.length, 1);
