@@ -37,17 +37,21 @@ export async function prepareGraph(input: unknown, options: { registry: NodeRegi
   const problems = validateGraph(graph, options.registry);
   if (problems.length) throw new GraphValidationError(problems);
   const compiled = compileGraph(graph, options.registry);
+  return { graph, compiled, decisions: options.host ? await decide(compiled, options.host) : new Map() };
+}
+
+/** Each node's `prepare`, for the types that have one; a failure is kept as that node's. */
+async function decide(compiled: Compiled, host: ModelHost): Promise<Map<string, Decided>> {
   const decisions = new Map<string, Decided>();
-  for (const node of options.host ? graph.nodes : []) {
-    const { prepare } = compiled.definitions.get(node.id)!;
+  for (const [nodeId, { prepare }] of compiled.definitions) {
     if (!prepare) continue;
     try {
-      decisions.set(node.id, { ok: true, value: await prepare({ params: compiled.params.get(node.id)!, host: options.host! }) });
+      decisions.set(nodeId, { ok: true, value: await prepare({ params: compiled.params.get(nodeId)!, host }) });
     } catch (error) {
-      decisions.set(node.id, { ok: false, error: error instanceof Error ? error : new Error(String(error)) });
+      decisions.set(nodeId, { ok: false, error: error instanceof Error ? error : new Error(String(error)) });
     }
   }
-  return { graph, compiled, decisions };
+  return decisions;
 }
 
 /** A node's decision (undefined for a type that does not prepare); throws the error its preparation met. */

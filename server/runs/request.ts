@@ -9,7 +9,7 @@ import { artifactKinds } from "../db/artifacts";
 import { findRunSource, type RunSource } from "../db/runs";
 import type { InferenceService } from "../inference/inference-service";
 import { BadInputError, NotFoundError } from "../platform/errors";
-import { MachineModelHost } from "./model-host";
+import { prepareRun } from "./prepare";
 
 /** What a run request names: one of a graph, a pipeline (version) or a template, and its overrides. */
 export interface RunRequest {
@@ -31,8 +31,9 @@ export interface RunRequest {
 export async function resolveRunRequest(run: RunRequest, inference?: InferenceService): Promise<{ prepared: PreparedGraph; source: RunSource }> {
   const source = await findRunSource(run);
   try {
-    const host = inference ? new MachineModelHost(inference) : undefined;
-    return { prepared: await prepareGraph(source.graph, { registry: nodeRegistry, host, overrides: run.overrides }), source };
+    const { overrides } = run;
+    const prepared = inference ? await prepareRun(source.graph, { inference, overrides }) : await prepareGraph(source.graph, { registry: nodeRegistry, overrides });
+    return { prepared, source };
   } catch (error) {
     throw error instanceof OverrideError ? new BadInputError(error.message) : error;
   }

@@ -56,16 +56,13 @@ export function runtimeStamp(inference: InferenceService): RuntimeStamp {
 export class RunStamper {
   private readonly tiles: TilesStamp[] = [];
   private readonly chunkNodes: Set<string>;
-  /** Generate node -> the provider its preparation chose for its session. */
-  private readonly chosen = new Map<string, ExecutionProvider>();
 
   private constructor(
     private readonly stamp: RunStamp,
-    prepared: PreparedGraph,
+    private readonly prepared: PreparedGraph,
     private readonly inference: InferenceService,
   ) {
     this.chunkNodes = new Set(prepared.graph.nodes.filter((node) => node.type === "chunk").map((node) => node.id));
-    for (const [nodeId, decided] of prepared.decisions) if (decided.ok) this.chosen.set(nodeId, (decided.value as ModelChoice).provider.used);
   }
 
   /** Inputs are file paths or bytes, as the engine gets them; models as the run's preparation decided them. */
@@ -101,10 +98,12 @@ export class RunStamper {
     this.tiles.push({ nodeId, ...(iteration === undefined ? {} : { iteration }), tileWidth, tileHeight, overlap, cols, rows });
   };
 
-  /** The provider the node's session ran on; null when none was made. */
+  /** The provider the node's session ran on (the one its preparation chose); null when none was made. */
   private sessionProvider(entry: ModelStamp): ExecutionProvider | null {
-    const provider = this.chosen.get(entry.nodeId);
-    return provider && entry.precision && this.inference.hasSession(entry.model, provider, entry.precision) ? provider : null;
+    const decided = this.prepared.decisions.get(entry.nodeId);
+    if (!decided?.ok || !entry.precision) return null;
+    const provider = (decided.value as ModelChoice).provider.used;
+    return this.inference.hasSession(entry.model, provider, entry.precision) ? provider : null;
   }
 
   /** The whole stamp, once the engine has stopped; `rerun` is what a re-run found. */
