@@ -52,9 +52,10 @@ export const generateNode = defineNode({
     return problems;
   },
   /** The model file, precision and provider the run uses: decided once, so its plan, tiles and stamp agree. */
-  async prepare({ params, host }): Promise<ModelChoice> {
+  async prepare({ params, host, downstream }): Promise<ModelChoice> {
     const model = await host.describeModel(params.model);
-    return { model, precision: precisionFor(params.precision, model), provider: await host.chooseProvider(params.provider, params.onMissingProvider) };
+    const precision = precisionFor(params.precision, model, downstream.has("generate"));
+    return { model, precision, provider: await host.chooseProvider(params.provider, params.onMissingProvider) };
   },
   tileCost: ({ decision, host }) => host.modelCost!(decision.model.id, decision.precision, decision.provider.used),
   async plan({ inputs, params, decision, ctx }): Promise<NodePlanResult> {
@@ -132,12 +133,18 @@ export interface ModelChoice {
   provider: ProviderChoice;
 }
 
-/** The precision a run uses: auto takes the int8 variant where one passed its gate; int8 without one is an error. */
-export function precisionFor(asked: "auto" | Precision, model: ModelInfo): Precision {
+/**
+ * The precision a run uses: auto takes the int8 variant where one passed its gates, and where the output feeds
+ * another model only if it keeps its quality there too (a next stage amplifies int8's rounding noise); int8
+ * asked for without a variant is an error.
+ */
+export function precisionFor(asked: "auto" | Precision, model: ModelInfo, feedsModel: boolean): Precision {
   if (asked === "fp32") return "fp32";
-  if (model.int8.offered) return "int8";
-  if (asked === "int8") throw new Error(`model ${model.id} has no int8 variant: ${model.int8.why}`);
-  return "fp32";
+  if (asked === "int8") {
+    if (!model.int8.offered) throw new Error(`model ${model.id} has no int8 variant: ${model.int8.why}`);
+    return "int8";
+  }
+  return model.int8.offered && (model.int8.chained || !feedsModel) ? "int8" : "fp32";
 }
 
 function equalSizes(set: TileSet): boolean {

@@ -82,9 +82,52 @@ function ExecutionProviders() {
   );
 }
 
+/** The int8 cell: being made, offered (speed, loss against ground truth), or fp32 only and why in short. */
+function describeInt8(model: Model): string {
+  if (model.int8Work?.state === "making") return "int8: measuring now…";
+  if (model.int8Work?.state === "queued") return "int8: queued";
+  if (model.int8.offered) {
+    const loss = model.int8.lossDb > 0 ? `−${model.int8.lossDb.toFixed(2)} dB` : "no loss";
+    return `${int8Tag(model.int8)} · ${loss}${model.int8.chained ? "" : " · fp32 when chained"}`;
+  }
+  return model.int8.why.startsWith("no int8 variant has been made") ? "fp32 only" : `fp32 only · ${shortReason(model.int8.why)}`;
+}
+
+/** "int8 trunk: 32.08 dB from the fp32 output …; …" -> "32.08 dB from fp32": the first gate a refusal met. */
+function shortReason(why: string): string {
+  if (/known for this CPU kind/.test(why)) return "refused (known for this CPU)";
+  const fidelity = /(\d+(?:\.\d+)?) dB from the fp32 output/.exec(why);
+  if (fidelity) return `refused: ${fidelity[1]} dB from fp32`;
+  if (/not [\d.]+x faster/.test(why)) return "refused: not faster here";
+  if (/against ground truth/.test(why)) return "refused: costs quality";
+  return "refused";
+}
+
+/** What the background int8 work is doing: the model being measured and those still queued. */
+function Int8Work({ models }: { models: Model[] }) {
+  const making = models.find((model) => model.int8Work?.state === "making");
+  const queued = models.filter((model) => model.int8Work?.state === "queued");
+  if (!making && !queued.length) return null;
+  const since = making?.int8Work?.state === "making" ? Math.max(0, Math.round((Date.now() - Date.parse(making.int8Work.since)) / 1000)) : 0;
+  return (
+    <div className="alert warn row" role="status" data-testid="int8-work">
+      <span>
+        Making int8 variants in the background (runs go first; fp32 runs meanwhile):{" "}
+        {making && (
+          <>
+            measuring <strong>{making.id}</strong> for {since} s
+          </>
+        )}
+        {queued.length > 0 && `${making ? "; " : ""}queued: ${queued.map((model) => model.id).join(", ")}`}
+      </span>
+    </div>
+  );
+}
+
 export function ModelsPage({ initialFilter = {} }: { initialFilter?: ModelFilter }) {
   const trpc = useTRPC();
-  const models = useQuery(trpc.models.list.queryOptions());
+  // Polled while int8 variants are being made in the background, so their state changes in view.
+  const models = useQuery({ ...trpc.models.list.queryOptions(), refetchInterval: (query) => (query.state.data?.some((model) => model.int8Work) ? 3000 : false) });
   const [added, setAdded] = useState<string>();
   const [filter, setFilterState] = useState<ModelFilter>(initialFilter);
   const setFilter = (change: Partial<ModelFilter>) => {
@@ -106,6 +149,7 @@ export function ModelsPage({ initialFilter = {} }: { initialFilter?: ModelFilter
         </span>
       </div>
       <ExecutionProviders />
+      {models.data && <Int8Work models={models.data} />}
       <ModelUpload
         onAdded={(id) => {
           setAdded(id);
@@ -297,7 +341,7 @@ function ModelRow({ model, highlight }: { model: Model; highlight: boolean }) {
         </span>
         <div className="muted small">{formatCount(model.parameterCount)} params</div>
         <div className={`small ${model.int8.offered ? "" : "muted"}`} title={precisionSummary(model.int8)} data-field="int8">
-          {model.int8.offered ? `${int8Tag(model.int8)} · ${model.int8.psnrDb} dB` : "fp32 only"}
+          {describeInt8(model)}
         </div>
       </td>
       <td className="mono">

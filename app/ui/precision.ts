@@ -15,6 +15,7 @@ export function precisionSummary(int8: Int8Offer): string {
   if (!int8.offered) return `fp32 only: ${int8.why}`;
   return (
     `int8 (precision auto runs it): ${int8.int8Ms} ms per ${int8.tile} px tile against ${int8.fp32Ms} ms in fp32 ` +
-    `(${int8.speedup.toFixed(2)}x), output ${int8.psnrDb} dB from fp32's`
+    `(${int8.speedup.toFixed(2)}x), output ${int8.psnrDb} dB from fp32's, ${int8.lossDb.toFixed(3)} dB Y-PSNR lost against ground truth` +
+    (int8.chained ? "" : `; auto runs fp32 where its output feeds another model: ${int8.chainedWhy}`)
   );
 }

@@ -40,8 +40,11 @@ export interface NodeDefinition<Schema extends z.ZodObject = z.ZodObject, Decisi
   identify?: (args: { params: z.output<Schema>; host: RunContext["host"] }) => Promise<string>;
   /** Problems that depend on which inputs are wired, e.g. "connect exactly one of image or tiles". */
   check?: (args: { params: z.output<Schema>; connected: ReadonlySet<string>; consumed: ReadonlySet<string> }) => string[];
-  /** Decides once per run what the plan and the run must agree on (a failure is the node's, when it runs). */
-  prepare?: (args: { params: z.output<Schema>; host: ModelHost }) => Promise<Decision>;
+  /**
+   * Decides once per run what the plan and the run must agree on (a failure is the node's, when it runs).
+   * `downstream`: the types of the nodes its outputs reach, later in the graph or around its loop.
+   */
+  prepare?: (args: { params: z.output<Schema>; host: ModelHost; downstream: ReadonlySet<string> }) => Promise<Decision>;
   /** For a node that runs a model on tiles: what one tile costs here (chunk's `auto` tiles ask its readers). */
   tileCost?: (args: { params: z.output<Schema>; decision: Decision; host: ModelHost }) => Promise<ModelCost>;
   /** The node's output sizes and costs without running it (the plan preview: nodes/graph/plan-graph.ts). */

@@ -13,9 +13,24 @@ export interface ModelInfo {
   valueRange: [number, number];
   sizeMultiple: number;
   speedClass: "fast" | "balanced" | "quality";
-  /** Whether an int8 variant that passed its fidelity gate exists, and if not, why. */
+  /** Whether an int8 variant that passed its gates exists, and if not, why. */
   int8:
-    | { offered: true; psnrDb: number; speedup: number; /** Median ms of one `tile` px tile, each precision, measured here. */ tile: number; fp32Ms: number; int8Ms: number }
+    | {
+        offered: true;
+        /** Worst PSNR of its output against fp32's. */
+        psnrDb: number;
+        speedup: number;
+        /** Median ms of one `tile` px tile, each precision, measured here. */
+        tile: number;
+        fp32Ms: number;
+        int8Ms: number;
+        /** Mean Y-PSNR it costs against ground truth, alone (at most the gate's limit, or it would not be offered). */
+        lossDb: number;
+        /** Whether it keeps that quality feeding another model too; where not, precision auto runs fp32 there. */
+        chained: boolean;
+        /** Why not, where it does not. */
+        chainedWhy?: string;
+      }
     | { offered: false; why: string };
 }
 

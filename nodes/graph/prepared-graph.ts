@@ -46,12 +46,37 @@ async function decide(compiled: Compiled, host: ModelHost): Promise<Map<string, 
   for (const [nodeId, { prepare }] of compiled.definitions) {
     if (!prepare) continue;
     try {
-      decisions.set(nodeId, { ok: true, value: await prepare({ params: compiled.params.get(nodeId)!, host }) });
+      decisions.set(nodeId, { ok: true, value: await prepare({ params: compiled.params.get(nodeId)!, host, downstream: downstreamTypes(compiled, nodeId) }) });
     } catch (error) {
       decisions.set(nodeId, { ok: false, error: error instanceof Error ? error : new Error(String(error)) });
     }
   }
   return decisions;
+}
+
+/**
+ * The types of the nodes a node's outputs reach. A node inside a loop reaches the loop's whole body (a repeat
+ * feeds each pass's result to the next; a map's passes are apart, but which mode a container has is its own
+ * business, and reaching too far only makes a decision more careful) and what reads the loop's result.
+ */
+function downstreamTypes(compiled: Compiled, nodeId: string): Set<string> {
+  const readers = new Map<string, string[]>();
+  const read = (from: string, to: string) => readers.set(from, [...(readers.get(from) ?? []), to]);
+  for (const [target, ports] of compiled.sources) for (const source of ports.values()) read(source.node, target);
+  for (const [container, source] of compiled.bodyResult) read(source.node, container);
+  for (const [container, members] of compiled.scopes) for (const member of members) if (container) read(member.id, container);
+  const types = new Set<string>();
+  const seen = new Set<string>();
+  const next = [...(readers.get(nodeId) ?? [])];
+  while (next.length) {
+    const id = next.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    types.add(compiled.nodes.get(id)!.type);
+    // A container passes on to its body (each pass) as well as to its own readers.
+    next.push(...(readers.get(id) ?? []), ...(compiled.scopes.get(id) ?? []).map((member) => member.id));
+  }
+  return types;
 }
 
 /** A node's decision (undefined for a type that does not prepare); throws the error its preparation met. */

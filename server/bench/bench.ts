@@ -91,7 +91,7 @@ function generateModels(graph: Graph): string[] {
  */
 async function warmUp(graph: Graph, inference: InferenceService, precision: Precision): Promise<void> {
   for (const model of generateModels(graph)) {
-    const used = precision === "int8" ? precisionFor("auto", await inference.describeModel(model)) : precision;
+    const used = precision === "int8" ? precisionFor("auto", await inference.describeModel(model), false) : precision;
     await inference.cost(model, used, "cpu");
     const data = new Float32Array(3 * 64 * 64).fill(0.5);
     for (let i = 0; i < 3; i++) await inference.infer(model, { data, dims: [1, 3, 64, 64] }, { provider: "cpu", precision: used });
@@ -278,7 +278,9 @@ async function main(): Promise<void> {
     // Tile fan-out over tudsr worker processes (server/bench/fanout.ts): needs redis-server; --no-fanout skips it.
     let fanOut: FanOutResult | { skipped: string } = { skipped: "--no-fanout" };
     if (!process.argv.includes("--no-fanout")) fanOut = redisMissing() ? { skipped: redisMissing() as string } : (inChild("fanout") as FanOutResult);
-    if (json) console.log(JSON.stringify({ settings: inference.settings, flopsPerInputPixel: flops, cases, speedups, seams, fanOut }));
+    // The shipped defaults against fp32 on ground truth (server/bench/defaults-quality.ts): minutes, so only with --quality.
+    const defaultsQuality = process.argv.includes("--quality") ? await (await import("./defaults-quality")).defaultsQualityBench(say) : { skipped: "no --quality" };
+    if (json) console.log(JSON.stringify({ settings: inference.settings, flopsPerInputPixel: flops, cases, speedups, seams, fanOut, defaultsQuality }));
     else if ("skipped" in fanOut) console.log(`fan-out: skipped (${fanOut.skipped})`);
     else {
       console.log(

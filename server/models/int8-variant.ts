@@ -1,18 +1,19 @@
-// The int8 variant of a converted fp32 model: quantized with calibration tiles of real photos, measured against
-// its parent on photos the calibration never saw, and offered only when it passes the fidelity gate.
+// The int8 variant of a converted fp32 model: quantized with calibration tiles of real photos, then offered only
+// past three gates (int8-gates.ts): close to its parent on photos the calibration never saw, faster than it on
+// this kind of CPU, and costing nothing measurable against ground truth (int8-quality.ts).
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import * as ort from "onnxruntime-node";
 import sharp from "sharp";
+import { builtInTemplates } from "../../nodes/templates/index";
+import { cpuInfo, cpuKind } from "../platform/cpu-features";
 import { writeFileAtomic } from "../platform/files";
 import { REPO_ROOT } from "../platform/paths";
-import type { Int8Status, ModelManifestEntry } from "./manifest";
+import { INT8_MAX_LOSS_DB, INT8_MIN_PSNR_DB, INT8_MIN_SPEEDUP, int8Losses } from "./int8-gates";
+import { judgeInt8Quality, type JudgedModel } from "./int8-quality";
+import type { Int8Refusal, Int8Status, ModelManifestEntry } from "./manifest";
 import { QuantizationError, quantizeModel, QUANTIZER_VERSION } from "./quantize";
-
-/** An int8 variant is offered when its output is at least this close to its parent's on every held-apart crop. */
-export const INT8_MIN_PSNR_DB = 40;
 
 const PHOTOS = path.join(REPO_ROOT, "fixtures", "photos");
 /** 64 px crops the activation ranges are calibrated on (faces, fabric, sky, metal, food, text-like detail). */
@@ -69,62 +70,82 @@ async function run(session: ort.InferenceSession, input: Input): Promise<Float32
   return outputs[session.outputNames[0]].data as Float32Array;
 }
 
-/** Median wall time of a few runs after a warm-up (the first runs of a session are slower). */
-async function tileMs(session: ort.InferenceSession, input: Input): Promise<number> {
-  await run(session, input);
-  const times: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const started = performance.now();
-    await run(session, input);
-    times.push(performance.now() - started);
+/**
+ * Median ms of one tile for each session, timed in turns (one run of each, five times, after a warm-up): a load
+ * that comes and goes slows both alike, so their ratio holds on a busy machine where separate timings would not.
+ */
+async function pairedTileMs(parent: ort.InferenceSession, variant: ort.InferenceSession, input: Input): Promise<{ fp32Ms: number; int8Ms: number }> {
+  await run(parent, input);
+  await run(variant, input);
+  const fp32: number[] = [];
+  const int8: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    for (const [session, times] of [[parent, fp32], [variant, int8]] as const) {
+      const started = performance.now();
+      await run(session, input);
+      times.push(performance.now() - started);
+    }
   }
-  return Math.round(times.sort((a, b) => a - b)[1]);
+  const median = (times: number[]) => Math.round(times.sort((a, b) => a - b)[2]);
+  return { fp32Ms: median(fp32), int8Ms: median(int8) };
 }
 
 /** VNNI or AMX int8 multiply-adds (no 16-bit saturation with full-range s8 weights). */
-export function cpuHasInt8DotProduct(): boolean {
-  try {
-    return /\b(avx512_vnni|avx_vnni|amx_int8)\b/.test(readFileSync("/proc/cpuinfo", "utf8"));
-  } catch {
-    return false;
-  }
+function cpuHasInt8DotProduct(): boolean {
+  return cpuInfo().features.some((feature) => ["avx512_vnni", "avx_vnni", "amx_int8"].includes(feature));
 }
 
-/** The quantizer as this CPU runs it: a variant made for another kind of CPU is made again. */
+/** The quantizer and gates as this CPU runs them: a variant judged by older gates or for 7-bit CPUs is made again. */
 export function quantizerId(): string {
-  return `${QUANTIZER_VERSION}${cpuHasInt8DotProduct() ? "" : "/7-bit"}`;
+  return `${QUANTIZER_VERSION} gates/2${cpuHasInt8DotProduct() ? "" : "/7-bit"}`;
 }
 
-/**
- * Which models set-up makes int8 variants of: $TUDSR_INT8 = `templates` (default: the models the built-in
- * templates run, a few minutes on two cores), `all` (every built-in model, about ten), or `off`. Any other model
- * gets one on request (`tudsr models int8 <id>`).
- */
-export function int8SetupScope(env: NodeJS.ProcessEnv = process.env): "templates" | "all" | "off" {
-  const value = env.TUDSR_INT8 || "templates";
-  if (value !== "templates" && value !== "all" && value !== "off") throw new Error(`TUDSR_INT8 must be templates, all or off, got "${value}"`);
-  return value;
+/** The models an int8 model's output may feed: those after it in a built-in template, and itself (a stage repeated). */
+export function chainedModels(id: string): string[] {
+  const followers = new Set([id]);
+  for (const { graph } of builtInTemplates) {
+    const models = new Map(graph.nodes.filter((node) => node.type === "generate").map((node) => [node.id, String(node.params?.model)]));
+    for (const [nodeId, model] of models) {
+      if (model !== id) continue;
+      const seen = new Set([nodeId]);
+      const next = [nodeId];
+      while (next.length) {
+        const source = next.pop()!;
+        for (const edge of graph.edges) {
+          if (edge.source !== source || seen.has(edge.target)) continue;
+          seen.add(edge.target);
+          const downstream = models.get(edge.target);
+          if (downstream) followers.add(downstream);
+          else next.push(edge.target);
+        }
+      }
+    }
+  }
+  return [...followers];
 }
 
-/** The previous int8 status while the parent, the quantizer and the variant file are all unchanged. */
+/** The previous int8 status while the parent, the quantizer, its gates and the CPU kind are all unchanged (and the file intact). */
 export async function keptInt8Status(entry: ModelManifestEntry, previous: Int8Status | undefined, dir: string): Promise<Int8Status | undefined> {
-  if (!previous || previous.quantizer !== quantizerId() || previous.parentSha256 !== entry.sha256) return undefined;
+  if (!previous || previous.quantizer !== quantizerId() || previous.parentSha256 !== entry.sha256 || previous.cpuKind !== cpuKind()) return undefined;
   if ("refused" in previous) return previous;
+  if (!previous.quality) return undefined;
   const bytes = await readFile(path.join(dir, previous.file)).catch(() => undefined);
   return bytes && createHash("sha256").update(bytes).digest("hex") === previous.sha256 ? previous : undefined;
 }
 
-/** A new int8 variant (or refusal) for an entry, logged. */
-export async function newInt8Status(entry: ModelManifestEntry, dir: string, log: (line: string) => void): Promise<Int8Status> {
+/** A new int8 variant (or refusal) for an entry, logged; `followers` are the models its output may feed (chainedModels). */
+export async function newInt8Status(entry: ModelManifestEntry, dir: string, followers: ModelManifestEntry[], log: (line: string) => void): Promise<Int8Status> {
   const started = performance.now();
   // A graph the quantizer or ONNX Runtime cannot take is a refusal, never a failed set-up.
-  const status = await makeInt8Variant(entry, dir, log).catch((error: Error) => ({
-    quantizer: quantizerId(),
-    parentSha256: entry.sha256,
-    refused: `quantizing failed: ${error.message.split("\n")[0]}`,
-  }));
+  const status = await makeInt8Variant(entry, dir, followers, log).catch(
+    (error: Error): Int8Refusal => ({ ...statusBase(entry), refused: `quantizing failed: ${error.message.split("\n")[0]}` }),
+  );
   if ("refused" in status) log(`${entry.id}: no int8 variant (${status.refused}) [${Math.round(performance.now() - started)} ms]`);
   return status;
+}
+
+function statusBase(entry: ModelManifestEntry) {
+  return { quantizer: quantizerId(), parentSha256: entry.sha256, cpuKind: cpuKind() };
 }
 
 /** Quantization recipes, fastest first: the first whose output passes the gate is kept. */
@@ -136,22 +157,21 @@ const RECIPES = [
 /** How far below the gate a recipe may fall for the next, closer one to be tried. */
 const RECIPE_REACH_DB = 6;
 
-/** An int8 variant must be at least this much faster than its parent to be worth offering. */
-const MIN_SPEEDUP = 1.15;
-
 /**
  * Makes (or refuses, with the reason) the int8 variant of an fp32 model in `dir`: `<id>.int8.onnx` next to it.
- * A refusal is recorded too, so set-up does not try again until the parent or the quantizer changes.
+ * `followers` are the models its output may feed, judged chained. A refusal is recorded too, so nothing tries
+ * again until the parent, the quantizer, its gates or the CPU kind change.
  */
-export async function makeInt8Variant(entry: ModelManifestEntry, dir: string, log: (line: string) => void = () => {}): Promise<Int8Status> {
+export async function makeInt8Variant(entry: ModelManifestEntry, dir: string, followers: ModelManifestEntry[] = [], log: (line: string) => void = () => {}): Promise<Int8Status> {
   const parentFile = path.join(dir, entry.file);
   const reduceRange = !cpuHasInt8DotProduct();
-  const base = { quantizer: quantizerId(), parentSha256: entry.sha256 };
+  const base = statusBase(entry);
   if (entry.layout !== "NCHW") return { ...base, refused: `the quantizer takes NCHW models; this one is ${entry.layout}` };
   const fp32 = await readFile(parentFile);
   const calibration = await Promise.all(CALIBRATION_CROPS.map((spec) => photoCrop(entry, spec, CALIBRATION_SIZE)));
   const heldApart = await Promise.all(HELD_APART_CROPS.map((spec) => photoCrop(entry, spec, HELD_APART_SIZE)));
   const parent = await session(parentFile);
+  const followerModels: JudgedModel[] = [];
   const refusals: string[] = [];
   try {
     const references = [];
@@ -175,16 +195,26 @@ export async function makeInt8Variant(entry: ModelManifestEntry, dir: string, lo
           if (worst < INT8_MIN_PSNR_DB - RECIPE_REACH_DB) break;
           continue;
         }
-        const speedInput = await photoCrop(entry, HELD_APART_CROPS[0], SPEED_TILE);
-        const fp32Ms = await tileMs(parent, speedInput);
-        const int8Ms = await tileMs(variant, speedInput);
-        if (fp32Ms < int8Ms * MIN_SPEEDUP) {
-          refusals.push(`${recipe.name}: ${int8Ms} ms per ${SPEED_TILE} px tile against ${fp32Ms} ms in fp32, not faster`);
+        const { fp32Ms, int8Ms } = await pairedTileMs(parent, variant, await photoCrop(entry, HELD_APART_CROPS[0], SPEED_TILE));
+        if (fp32Ms < int8Ms * INT8_MIN_SPEEDUP) {
+          refusals.push(`${recipe.name}: ${int8Ms} ms per ${SPEED_TILE} px tile against ${fp32Ms} ms in fp32, not ${INT8_MIN_SPEEDUP}x faster`);
+          continue;
+        }
+        if (!followerModels.length) {
+          for (const follower of followers) followerModels.push({ entry: follower, session: follower.id === entry.id ? parent : await session(path.join(dir, follower.file)) });
+        }
+        const quality = await judgeInt8Quality({ entry, session: parent }, { entry, session: variant }, followerModels);
+        const losses = int8Losses(quality);
+        if (losses.alone > INT8_MAX_LOSS_DB) {
+          refusals.push(`${recipe.name}: costs ${losses.alone} dB Y-PSNR against ground truth on held-apart photos (the limit is ${INT8_MAX_LOSS_DB} dB)`);
           continue;
         }
         const file = entry.file.replace(/\.onnx$/, ".int8.onnx");
         await writeFileAtomic(path.join(dir, file), quantized.bytes);
-        log(`${entry.id}: int8 (${recipe.name}) ${psnrDb} dB from fp32, ${fp32Ms} -> ${int8Ms} ms per ${SPEED_TILE} px tile`);
+        log(
+          `${entry.id}: int8 (${recipe.name}) ${psnrDb} dB from fp32, ${fp32Ms} -> ${int8Ms} ms per ${SPEED_TILE} px tile, ` +
+            `${losses.alone} dB lost against ground truth (${losses.chained} dB feeding ${losses.worstInto})`,
+        );
         return {
           ...base,
           recipe: recipe.name,
@@ -194,12 +224,14 @@ export async function makeInt8Variant(entry: ModelManifestEntry, dir: string, lo
           int8Convs: quantized.int8Convs,
           fp32Convs: quantized.fp32Convs.length,
           speed: { tile: SPEED_TILE, fp32Ms, int8Ms },
+          quality,
         };
       } finally {
         await variant.release();
       }
     }
   } finally {
+    for (const follower of followerModels) if (follower.session !== parent) await follower.session.release();
     await parent.release();
   }
   return { ...base, refused: refusals.join("; ") };

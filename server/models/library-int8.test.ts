@@ -13,7 +13,7 @@ import { InferenceService } from "../inference/inference-service";
 import { NotFoundError } from "../platform/errors";
 import { runPipeline } from "../runs/run-pipeline";
 import { freshDatabase, type TestDatabase } from "../test-support/databases";
-import { INT8_MIN_PSNR_DB } from "./int8-variant";
+import { INT8_MIN_PSNR_DB } from "./int8-gates";
 import { deleteModel, makeModelInt8, uploadModel } from "./library";
 import { readModelManifest } from "./manifest";
 
@@ -45,7 +45,7 @@ describe("int8 variants on request", () => {
     // The thick x8 ESRGAN as an upload: its variant passes the gate with room (43 dB) also on CPUs without
     // VNNI, where weights are 7-bit (psnr-small-x2's falls to 38.7 dB there).
     const uploaded = await uploadModel({ bytes: await readFile(path.join(REAL_MODELS, "esrgan-thick-x8.onnx")), fileName: "my-thick-x8.onnx" });
-    assert.deepEqual(uploaded.int8, { offered: false, why: "no int8 variant has been made (npm run setup makes them; TUDSR_INT8=off skips)" });
+    assert.deepEqual(uploaded.int8, { offered: false, why: "no int8 variant has been made (the studio makes those of the templates' models in the background; any model's on request: tudsr models int8 <id>)" });
 
     const lines: string[] = [];
     const model = await makeModelInt8(uploaded.id, (line) => lines.push(line));

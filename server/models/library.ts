@@ -13,8 +13,10 @@ import { checkUploadName, sha256Hex } from "../storage/artifacts";
 import { BUILTIN_MODELS } from "./builtin";
 import { filterModels, isCopyleft, type ModelFilter } from "./filter";
 import { type ProbedModel, probeOnnxModel } from "./import/onnx/probe";
-import { keptInt8Status, newInt8Status } from "./int8-variant";
-import { int8Offer, modelFilePath, type ModelManifestEntry, modelsDir, readModelManifest, writeModelManifest } from "./manifest";
+import { keptInt8Status } from "./int8-variant";
+import { makeInt8Status } from "./int8-work";
+import { type Int8WorkState, readInt8WorkState } from "./int8-work-state";
+import { type Int8Status, int8Offer, modelFilePath, type ModelManifestEntry, modelsDir, readModelManifest, writeModelManifest } from "./manifest";
 
 export interface ModelSummary {
   id: string;
@@ -46,8 +48,10 @@ export interface ModelSummary {
   fileBytes: number | null;
   /** When this database first saw it. */
   addedAt: Date;
-  /** Its int8 variant: offered (fidelity to fp32, measured speed of both) or why not. */
+  /** Its int8 variant: offered (fidelity to fp32, measured speed of both, loss against ground truth) or why not. */
   int8: ModelInfo["int8"];
+  /** Where its int8 variant is being made in the background: queued, or being made since a time. */
+  int8Work?: { state: "queued" } | { state: "making"; since: string };
 }
 
 export const DEFAULT_MAX_MODEL_BYTES = 512 * 1024 * 1024;
@@ -108,17 +112,20 @@ async function fileBytesOf(entry: ModelManifestEntry): Promise<number | null> {
   }
 }
 
-async function toSummary(entry: ModelManifestEntry, addedAt: Date): Promise<ModelSummary> {
+async function toSummary(entry: ModelManifestEntry, addedAt: Date, work: Int8WorkState | undefined): Promise<ModelSummary> {
   // Everything but what only inference needs (file, input and output names).
   const { file: _file, inputName: _inputName, outputName: _outputName, int8: _int8, ...shown } = entry;
-  return { ...shown, copyleft: isCopyleft(entry.license), fileBytes: await fileBytesOf(entry), addedAt, int8: int8Offer(entry) };
+  const int8Work =
+    work?.current?.id === entry.id ? { state: "making" as const, since: work.current.since } : work?.queued.includes(entry.id) ? { state: "queued" as const } : undefined;
+  return { ...shown, copyleft: isCopyleft(entry.license), fileBytes: await fileBytesOf(entry), addedAt, int8: int8Offer(entry), ...(int8Work ? { int8Work } : {}) };
 }
 
 /** Built-in models first (in manifest order), then uploads; only those matching `filter`, when given. */
 export async function listModels(filter: ModelFilter = {}): Promise<ModelSummary[]> {
   const manifest = await readModelManifest();
   const added = await mirror(manifest.models);
-  return Promise.all(filterModels(manifest.models, filter).map((entry) => toSummary(entry, added.get(entry.id) ?? new Date())));
+  const work = await readInt8WorkState();
+  return Promise.all(filterModels(manifest.models, filter).map((entry) => toSummary(entry, added.get(entry.id) ?? new Date(), work)));
 }
 
 export async function getModel(id: string): Promise<ModelSummary> {
@@ -313,7 +320,7 @@ export async function uploadModel(upload: ModelUpload): Promise<UploadedModel> {
     }
   });
   const added = await mirror(models);
-  return { ...(await toSummary(entry, added.get(id) ?? new Date())), probe, ...(imported ? { imported } : {}) };
+  return { ...(await toSummary(entry, added.get(id) ?? new Date(), undefined)), probe, ...(imported ? { imported } : {}) };
 }
 
 function checkModelId(id: string): string {
@@ -341,23 +348,29 @@ export async function deleteModel(id: string): Promise<void> {
 }
 
 /**
- * Makes the int8 variant of a model on request (set-up makes those of the built-in templates' models): quantized,
- * measured against its fp32 parent on held-apart photos and recorded in the manifest, offered or refused with
- * the reason. Takes a minute or several (calibration); the manifest is locked only to record the result.
+ * Makes the int8 variant of a model on request (the studio makes those of the built-in templates' models in the
+ * background): quantized, measured against its fp32 parent and against ground truth on held-apart photos and
+ * recorded in the manifest, offered or refused with the reason. Takes a minute or several (calibration); the
+ * manifest is locked only to record the result.
  */
 export async function makeModelInt8(id: string, log: (line: string) => void = () => {}): Promise<ModelSummary> {
   const dir = modelsDir();
-  const entry = (await readModelManifest(dir)).models.find((model) => model.id === id);
+  const manifest = await readModelManifest(dir);
+  const entry = manifest.models.find((model) => model.id === id);
   if (!entry) throw new NotFoundError("model", id);
   const kept = await keptInt8Status(entry, entry.int8, dir);
   if (kept) log(`${id}: the int8 variant is up to date`);
-  const status = kept ?? (await newInt8Status(entry, dir, log));
+  await recordInt8Status(entry, kept ?? (await makeInt8Status(entry, manifest, dir, log)));
+  return getModel(id);
+}
+
+/** Records a model's int8 status in the manifest; refused (BadInputError) where the model changed or went meanwhile. */
+export async function recordInt8Status(entry: ModelManifestEntry, status: Int8Status, dir = modelsDir()): Promise<void> {
   await withManifest(async () => {
     const manifest = await readModelManifest(dir);
-    const current = manifest.models.find((model) => model.id === id);
+    const current = manifest.models.find((model) => model.id === entry.id);
     // Deleted or replaced while it was being quantized: the variant belongs to a file that is gone.
-    if (!current || current.sha256 !== entry.sha256) throw new BadInputError(`model "${id}" changed while its int8 variant was being made; try again`);
-    await writeModelManifest({ ...manifest, models: manifest.models.map((model) => (model.id === id ? { ...model, int8: status } : model)) });
+    if (!current || current.sha256 !== entry.sha256) throw new BadInputError(`model "${entry.id}" changed while its int8 variant was being made; try again`);
+    await writeModelManifest({ ...manifest, models: manifest.models.map((model) => (model.id === entry.id ? { ...model, int8: status } : model)) }, dir);
   });
-  return getModel(id);
 }

@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { ModelInfo, Precision } from "../../nodes/graph/models";
 import { writeFileAtomic } from "../platform/files";
 import { REPO_ROOT } from "../platform/paths";
+import { INT8_MAX_LOSS_DB, type Int8Quality, int8Losses } from "./int8-gates";
 
 export interface ModelManifestEntry {
   id: string;
@@ -37,7 +38,7 @@ export interface ModelManifestEntry {
   license: string;
   sha256: string; // of the .onnx file
   builtIn: boolean;
-  /** Its int8 variant (made by `npm run setup`), or why there is none; absent until set-up has tried. */
+  /** Its int8 variant (made in the background after set-up, or by `npm run setup -- --int8`), or why there is none; absent until tried. */
   int8?: Int8Status;
 }
 
@@ -57,10 +58,23 @@ export interface Int8Variant {
   psnrDb: number;
   int8Convs: number;
   fp32Convs: number;
-  /** Median time of one tile of `tile` px, each precision, measured on this machine at set-up. */
+  /** Median time of one tile of `tile` px, each precision, measured on this machine (interleaved, so load hits both alike). */
   speed: { tile: number; fp32Ms: number; int8Ms: number };
+  /** The CPU kind (platform/cpu-features.ts cpuKind) the speed was measured on; absent in older statuses, made again. */
+  cpuKind?: string;
+  /** What it costs against ground truth, alone and feeding other models; absent in older statuses, made again. */
+  quality?: Int8Quality;
 }
-export type Int8Status = Int8Variant | { quantizer: string; parentSha256: string; refused: string };
+
+export interface Int8Refusal {
+  quantizer: string;
+  parentSha256: string;
+  cpuKind?: string;
+  refused: string;
+  /** Set where the refusal was not measured here but known for this CPU kind (int8-known.json): when and where. */
+  known?: string;
+}
+export type Int8Status = Int8Variant | Int8Refusal;
 export interface ModelPadding {
   mode: "none" | "reflect" | "replicate";
   pixels: number;
@@ -115,8 +129,15 @@ const entrySchema = z.object({
         int8Convs: z.number().int().nonnegative(),
         fp32Convs: z.number().int().nonnegative(),
         speed: z.object({ tile: z.number().int().positive(), fp32Ms: z.number().nonnegative(), int8Ms: z.number().nonnegative() }),
+        cpuKind: z.string().optional(),
+        quality: z
+          .object({
+            alone: z.object({ fp32Db: z.number(), int8Db: z.number() }),
+            chained: z.array(z.object({ into: z.string(), fp32Db: z.number(), int8Db: z.number() })),
+          })
+          .optional(),
       }),
-      z.object({ quantizer: z.string(), parentSha256: z.string(), refused: z.string().min(1) }),
+      z.object({ quantizer: z.string(), parentSha256: z.string(), cpuKind: z.string().optional(), refused: z.string().min(1), known: z.string().optional() }),
     ])
     .optional(),
 });
@@ -179,10 +200,24 @@ export class NoInt8VariantError extends Error {}
 
 export function int8Offer(entry: ModelManifestEntry): ModelInfo["int8"] {
   const status = entry.int8;
-  if (!status) return { offered: false, why: "no int8 variant has been made (npm run setup makes them; TUDSR_INT8=off skips)" };
-  if ("refused" in status) return { offered: false, why: status.refused };
+  if (!status) return { offered: false, why: "no int8 variant has been made (the studio makes those of the templates' models in the background; any model's on request: tudsr models int8 <id>)" };
+  if ("refused" in status) return { offered: false, why: status.known ? `${status.refused} (known for this CPU kind: ${status.known})` : status.refused };
+  // Judged before losses against ground truth were measured: not offered until judged again.
+  if (!status.quality) return { offered: false, why: "the int8 variant predates the ground-truth quality gate; it is judged again in the background" };
   const { tile, fp32Ms, int8Ms } = status.speed;
-  return { offered: true, psnrDb: status.psnrDb, speedup: Number((fp32Ms / int8Ms).toFixed(2)), tile, fp32Ms, int8Ms };
+  const losses = int8Losses(status.quality);
+  const chained = losses.chained <= INT8_MAX_LOSS_DB;
+  return {
+    offered: true,
+    psnrDb: status.psnrDb,
+    speedup: Number((fp32Ms / int8Ms).toFixed(2)),
+    tile,
+    fp32Ms,
+    int8Ms,
+    lossDb: losses.alone,
+    chained,
+    ...(chained ? {} : { chainedWhy: `feeding ${losses.worstInto} it costs ${losses.chained} dB Y-PSNR against ground truth (the limit is ${INT8_MAX_LOSS_DB} dB)` }),
+  };
 }
 
 /** The file of a model at a precision. */

@@ -1,13 +1,13 @@
-// `npm run setup`: converts the built-in models into the models folder and writes its manifest.
+// `npm run setup`: converts the built-in models into the models folder and writes its manifest. int8 variants
+// are made in the background once the studio is up (int8-background.ts), or here when asked (`--int8`).
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
-import { builtInTemplates } from "../../nodes/templates/index";
 import { writeFileAtomic } from "../platform/files";
 import { binPath, BUILTIN_MODELS, type BuiltinModel, installedPackage, NCNN_BUILTIN_MODELS, type NcnnBuiltinModel, type TfjsBuiltinModel } from "./builtin";
 import { convertNcnnToOnnx, NCNN_CONVERTER_VERSION } from "./import/ncnn/convert";
 import { CONVERTER_VERSION, convertTfjsLayersModel, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from "./import/tfjs/convert";
-import { int8SetupScope, keptInt8Status, newInt8Status } from "./int8-variant";
+import { int8Backlog, int8Scope, makeInt8Status, settledInt8Status } from "./int8-work";
 import { modelFilePath, type ModelManifest, type ModelManifestEntry, ModelManifestError, ModelManifestMissingError, modelsDir, readModelManifest, writeModelManifest } from "./manifest";
 import { ensureModelPackage, MODEL_PACKAGES, type ModelPackage, modelPackagesDir, packageSkipped } from "./model-packages";
 
@@ -17,6 +17,8 @@ export interface SetupOptions {
   packagesDir?: string;
   log?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** Make the int8 variants $TUDSR_INT8 asks for here, before returning (minutes), instead of in the background. */
+  int8?: boolean;
 }
 
 /** The manifest's `converter`: every converter's version; an entry is reused only if its own one is unchanged. */
@@ -152,8 +154,10 @@ async function setupNcnnModel(
  * Converts every built-in model into `dir` (skipping those already converted by this converter version) and
  * rewrites manifest.json, keeping entries of uploaded models. Returns the new manifest.
  */
-export async function setupModels({ dir = modelsDir(), packagesDir = modelPackagesDir(), log = () => {}, env = process.env }: SetupOptions = {}): Promise<ModelManifest> {
+export async function setupModels({ dir = modelsDir(), packagesDir = modelPackagesDir(), log = () => {}, env = process.env, int8 = false }: SetupOptions = {}): Promise<ModelManifest> {
   await mkdir(dir, { recursive: true });
+  // Fails before any work on a bad $TUDSR_INT8.
+  int8Scope(env);
   const previous = await previousManifest(dir, log);
   const { models, skipped } = plannedBuiltinModels(env);
   // Each package is fetched (or found in the cache) once, the first time a model needs converting from it.
@@ -178,14 +182,11 @@ export async function setupModels({ dir = modelsDir(), packagesDir = modelPackag
     );
     builtIn.push(entry);
   }
-  // int8 variants after every conversion, so a quantization failure never leaves a model unconverted.
-  const scope = int8SetupScope(env);
-  const templateModels = new Set(builtInTemplates.flatMap(({ graph }) => graph.nodes.filter((node) => node.type === "generate").map((node) => String(node.params?.model))));
+  // What is known of each int8 variant is kept (unchanged files, or a refusal known for this kind of CPU).
   for (const entry of builtIn) {
     const old = previous?.models.find((candidate) => candidate.id === entry.id && candidate.builtIn)?.int8;
-    const wanted = scope === "all" || (scope === "templates" && templateModels.has(entry.id));
-    const int8 = (await keptInt8Status(entry, old, dir)) ?? (wanted ? await newInt8Status(entry, dir, log) : undefined);
-    if (int8) entry.int8 = int8;
+    const settled = await settledInt8Status(entry, old, dir);
+    if (settled) entry.int8 = settled;
   }
   for (const { model, reason } of skipped) {
     log(`${model.id.padEnd(28)} skipped: ${reason}`);
@@ -196,5 +197,12 @@ export async function setupModels({ dir = modelsDir(), packagesDir = modelPackag
   const uploads = previous?.models.filter((entry) => !entry.builtIn) ?? [];
   const manifest: ModelManifest = { version: 1, converter: CONVERTERS, models: [...builtIn, ...uploads] };
   await writeModelManifest(manifest, dir);
+  if (int8) {
+    // After every conversion, so a quantization failure never leaves a model unconverted; written after each.
+    for (const entry of await int8Backlog(manifest, dir, env)) {
+      entry.int8 = await makeInt8Status(entry, manifest, dir, log);
+      await writeModelManifest(manifest, dir);
+    }
+  }
   return manifest;
 }

@@ -38,3 +38,23 @@ function readCpuinfo(): string {
     return "";
   }
 }
+
+/**
+ * The kind of CPU a measured int8 speed holds for: the architecture and the int8 kernels MLAS picks on it (AMX,
+ * VNNI dot products, AVX-512 or AVX2 without them, Arm dot products). Two CPUs of one kind gain alike from int8.
+ */
+export function cpuKind(info: CpuInfo = cpuInfo()): string {
+  const has = (feature: string) => info.features.includes(feature);
+  const kernels = has("amx_int8")
+    ? "amx"
+    : has("avx512_vnni") || has("avx_vnni")
+      ? "vnni"
+      : has("avx512bw")
+        ? "avx512"
+        : has("avx2")
+          ? "avx2"
+          : has("asimddp")
+            ? "dotprod"
+            : "base";
+  return `${info.arch}-${kernels}`;
+}
