@@ -16,7 +16,7 @@ export interface SessionSettings {
   spinning: boolean;
   /** Where the choice came from. */
   source: "measured" | "environment" | "default";
-  /** Median ms per tile of each candidate, as `<threads> threads, spinning on|off`, when measured. */
+  /** Fastest ms per tile of each candidate, as `<threads> threads, spinning on|off`, when measured. */
   measured?: Record<string, number>;
   tile?: string;
 }
@@ -76,8 +76,10 @@ function label(threads: number, spinning: boolean): string {
 }
 
 /**
- * Times one tile of `file` under each candidate setting (median of a few runs after a warm-up) and keeps the
- * fastest in `dir`. `input` is a real photo tile in the model's range.
+ * Times one tile of `file` under each candidate setting and keeps the fastest in `dir`. The candidates run in
+ * turns (one tile each, round after round, after a warm-up) and each keeps its fastest tile: a load that comes
+ * and goes (the studio's own build, another process) then slows every candidate alike instead of whichever ran
+ * during it. `input` is a real photo tile in the model's range.
  */
 export async function measureSessionSettings(
   file: string,
@@ -89,37 +91,29 @@ export async function measureSessionSettings(
 ): Promise<SessionSettings> {
   const cores = os.availableParallelism();
   const counts = [...new Set([1, Math.max(1, Math.floor(cores / 2)), cores])];
-  const measured: Record<string, number> = {};
-  let best: { threads: number; spinning: boolean; ms: number } | undefined;
-  for (const threads of counts) {
-    for (const spinning of [false, true]) {
-      const session = await ort.InferenceSession.create(file, { ...sessionOptions({ threads, spinning, source: "measured" }), logSeverityLevel: 3 });
-      try {
-        const feeds = { [session.inputNames[0]]: new ort.Tensor("float32", input.data, input.dims) };
+  const candidates = counts.flatMap((threads) => [false, true].map((spinning) => ({ threads, spinning, ms: Infinity })));
+  const sessions: ort.InferenceSession[] = [];
+  try {
+    for (const { threads, spinning } of candidates) {
+      sessions.push(await ort.InferenceSession.create(file, { ...sessionOptions({ threads, spinning, source: "measured" }), logSeverityLevel: 3 }));
+    }
+    const feeds = { [sessions[0].inputNames[0]]: new ort.Tensor("float32", input.data, input.dims) };
+    for (const session of sessions) await session.run(feeds);
+    for (let round = 0; round < 3; round++) {
+      for (const [i, session] of sessions.entries()) {
+        const started = performance.now();
         await session.run(feeds);
-        const times: number[] = [];
-        for (let i = 0; i < 3; i++) {
-          const started = performance.now();
-          await session.run(feeds);
-          times.push(performance.now() - started);
-        }
-        const ms = Math.round(times.sort((a, b) => a - b)[1]);
-        measured[label(threads, spinning)] = ms;
-        if (!best || ms < best.ms) best = { threads, spinning, ms };
-      } finally {
-        await session.release();
+        candidates[i].ms = Math.min(candidates[i].ms, performance.now() - started);
       }
     }
+  } finally {
+    for (const session of sessions) await session.release();
   }
-  const settings: SessionSettings = {
-    threads: best!.threads,
-    spinning: best!.spinning,
-    source: "measured",
-    measured,
-    tile,
-  };
+  const best = candidates.reduce((a, b) => (b.ms < a.ms ? b : a));
+  const measured = Object.fromEntries(candidates.map(({ threads, spinning, ms }) => [label(threads, spinning), Math.round(ms)]));
+  const settings: SessionSettings = { threads: best.threads, spinning: best.spinning, source: "measured", measured, tile };
   await writeFileAtomic(path.join(dir, SETTINGS_FILE), `${JSON.stringify(settings, null, 2)}\n`);
-  log(`ONNX Runtime: ${label(settings.threads, settings.spinning)} (${Object.entries(measured).map(([name, ms]) => `${name}: ${ms} ms`).join(", ")} per ${settings.tile} tile)`);
+  log(`ONNX Runtime: ${label(settings.threads, settings.spinning)} (${Object.entries(measured).map(([name, ms]) => `${name}: ${ms} ms`).join(", ")} per ${settings.tile} tile, fastest of 3 in turns)`);
   return settings;
 }
 

@@ -23,7 +23,7 @@ export const KNOWN_INT8_FILE = path.join(REPO_ROOT, "server", "models", "int8-kn
 
 export function readKnownInt8(file = KNOWN_INT8_FILE): KnownInt8Outcome[] {
   try {
-    return (JSON.parse(readFileSync(file, "utf8")) as { outcomes: KnownInt8Outcome[] }).outcomes;
+    return (JSON.parse(readFileSync(/*turbopackIgnore: true*/ file, "utf8")) as { outcomes: KnownInt8Outcome[] }).outcomes;
   } catch {
     return [];
   }
