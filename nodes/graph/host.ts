@@ -12,8 +12,9 @@ export interface ModelHost {
   /** Where a session asked for on `provider` would run here: decided once per run, so its plan and its run agree. */
   chooseProvider(provider: ExecutionProvider, onMissing: "fallback-cpu" | "error"): Promise<ProviderChoice>;
   /**
-   * What a tile of a model costs on this machine, measured (the first time a combination is asked for, then
-   * kept): for chunk's `auto` tiles. Hosts without measurements (test hosts) leave it out.
+   * What a tile of a model costs on this machine, at once (never waiting for a measurement): memory, border and
+   * speed per tile size, known for the model file or measured here, else conservative, refined by real runs.
+   * For chunk's `auto` tiles. Hosts without measurements (test hosts) leave it out.
    */
   modelCost?(modelId: string, precision: Precision, provider: ExecutionProvider): Promise<ModelCost>;
   /** Bytes one tile's inference may take ($TUDSR_MEMORY_BUDGET_MB). */

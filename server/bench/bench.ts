@@ -280,7 +280,9 @@ async function main(): Promise<void> {
     if (!process.argv.includes("--no-fanout")) fanOut = redisMissing() ? { skipped: redisMissing() as string } : (inChild("fanout") as FanOutResult);
     // The shipped defaults against fp32 on ground truth (server/bench/defaults-quality.ts): minutes, so only with --quality.
     const defaultsQuality = process.argv.includes("--quality") ? await (await import("./defaults-quality")).defaultsQualityBench(say) : { skipped: "no --quality" };
-    if (json) console.log(JSON.stringify({ settings: inference.settings, flopsPerInputPixel: flops, cases, speedups, seams, fanOut, defaultsQuality }));
+    // A model's first run after set-up against a later one, auto tiles by predicted time (server/bench/first-run.ts): minutes, so only with --first-run.
+    const firstRun = process.argv.includes("--first-run") ? await (await import("./first-run")).firstRunBench(say) : { skipped: "no --first-run" };
+    if (json) console.log(JSON.stringify({ settings: inference.settings, flopsPerInputPixel: flops, cases, speedups, seams, fanOut, defaultsQuality, firstRun }));
     else if ("skipped" in fanOut) console.log(`fan-out: skipped (${fanOut.skipped})`);
     else {
       console.log(

@@ -1,12 +1,14 @@
 // The measurement behind footprint.ts, in a process of its own (its peak memory is the model's alone). With a
 // `size`, it makes a session, runs a tile of that size three times and prints { bytes } (the median of what the
-// process gained); without, it makes the session, times a tile of the first measured size, measures what a second
+// process gained); with `speedSizes`, it prints the ms per megapixel of a tile of each size (the reference curve
+// of known-footprints.json); without either, it makes the session, times a tile of the first measured size, measures what a second
 // session of the model adds and the model's border, and prints the rest of a ModelMeasurement.
 import path from "node:path";
 import * as ort from "onnxruntime-node";
 import sharp from "sharp";
 import { sessionOptions } from "./session-settings";
 import { REPO_ROOT } from "../platform/paths";
+import type { SpeedPoint } from "../../nodes/image/tile-plan";
 import { measuredTiles, type MeasureRequest, type SessionFacts, type TileBytes } from "./footprint";
 
 const request = JSON.parse(process.argv[2]) as MeasureRequest;
@@ -15,6 +17,9 @@ const nhwc = request.layout === "NHWC";
 /** Below this PSNR a tile's output ring differs visibly from the whole image's (the seam test's bar). */
 const SEAM_DB = 50;
 const WHOLE = 192;
+/** The reference curve stops before a size whose one tile would take longer than this. */
+const SPEED_TILE_LIMIT_MS = 20_000;
+const SPEED_ROUNDS = 3;
 const MARGIN = 32;
 
 async function photo(size: number, left: number, top: number): Promise<ort.Tensor> {
@@ -59,6 +64,32 @@ const runOn = async (on: ort.InferenceSession, input: ort.Tensor) => (await on.r
 async function runTwice(on: ort.InferenceSession, input: ort.Tensor): Promise<void> {
   await runOn(on, input);
   await runOn(on, input);
+}
+
+if (request.speedSizes) {
+  // Smallest first; a size whose tile would take longer than the limit (predicted from the last one) is left out.
+  // Rounds over all sizes, the fastest of each kept: a busy machine's slow moments fall on some rounds, not all.
+  const session = await ort.InferenceSession.create(request.file, options);
+  const sizes: { size: number; tile: ort.Tensor; best: number }[] = [];
+  for (const size of request.speedSizes) {
+    const last = sizes.at(-1);
+    if (last && (last.best * size * size) / (last.size * last.size) > SPEED_TILE_LIMIT_MS) break;
+    const tile = await photo(size, 0, 0);
+    await runOn(session, tile);
+    const started = performance.now();
+    await runOn(session, tile);
+    sizes.push({ size, tile, best: performance.now() - started });
+  }
+  for (let round = 1; round < SPEED_ROUNDS; round++) {
+    for (const entry of sizes) {
+      const started = performance.now();
+      await runOn(session, entry.tile);
+      entry.best = Math.min(entry.best, performance.now() - started);
+    }
+  }
+  const speed: SpeedPoint[] = sizes.map(({ size, best }) => ({ pixels: size * size, msPerMegapixel: Math.round((best / (size * size)) * 1e6) }));
+  console.log(JSON.stringify({ speed }));
+  process.exit(0);
 }
 
 if (request.size !== undefined) {

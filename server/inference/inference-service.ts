@@ -6,9 +6,10 @@ import path from "node:path";
 import * as ort from "onnxruntime-node";
 import { throwIfAborted } from "../../nodes/graph/define-node";
 import type { ExecutionProvider, InferenceOptions, ModelInfo, Precision, Tensor } from "../../nodes/graph/models";
-import type { ModelCost } from "../../nodes/image/tile-plan";
+import { type ModelCost, msPerMegapixelAt } from "../../nodes/image/tile-plan";
 import { int8Offer, MANIFEST_FILE, modelFile, type ModelManifestEntry, modelsDir, readModelManifest } from "../models/manifest";
 import { measurementKey, type ModelMeasurement, modelMeasurement } from "./footprint";
+import { readTimings, refinedSpeed, tileTimings } from "./run-timings";
 import { sessionOptions, type SessionSettings, sessionSettings } from "./session-settings";
 
 export class UnknownModelError extends Error {}
@@ -68,8 +69,8 @@ export class InferenceService {
   readonly stats: InferenceStats = { runs: 0, ms: 0 };
   /** How long making each session took (model id, provider and precision as sessions are keyed): run timings leave it out of per-tile time. */
   readonly sessionStarts: { modelId: string; provider: ExecutionProvider; precision: Precision; ms: number }[] = [];
-  /** How many calibrations ran in this process (each seconds long, inside whichever node asked first). */
-  calibrations = 0;
+  /** Measurements of models with nothing known, started in the background by this process (a run never waits for them). */
+  readonly backgroundMeasurements: Promise<ModelMeasurement | undefined>[] = [];
   private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
   private manifest?: Promise<Map<string, ModelManifestEntry>>;
   private manifestStamp?: string;
@@ -120,19 +121,30 @@ export class InferenceService {
     return { id, title, scale, layout, valueRange, sizeMultiple, speedClass, int8: int8Offer(entry) };
   }
 
-  /** The measured cost of a model's tiles on this machine (measured on first use, then kept in the models folder). */
+  /**
+   * What a model's tiles cost on this machine, at once (footprint.ts: measured here, known for its file, or a
+   * conservative estimate while it is measured in the background), its speed per tile size refined by real runs.
+   */
   async cost(modelId: string, precision: Precision, provider: ExecutionProvider): Promise<ModelCost> {
-    const { baseBytes, bytesPerInputPixel, processBytes, borderPx, msPerInputMegapixel } = await this.measurement(modelId, precision, provider);
+    const { baseBytes, bytesPerInputPixel, processBytes, borderPx, speed: measured, tiles } = await this.measurement(modelId, precision, provider);
+    const speed = refinedSpeed(measured, tileTimings(await readTimings(this.dir), await this.measurementKey(modelId, precision, provider)));
     // A tile's budget is the process's: the model may be the first in it.
-    return { baseBytes: baseBytes + processBytes, bytesPerInputPixel, borderPx, msPerInputMegapixel };
+    return { baseBytes: baseBytes + processBytes, bytesPerInputPixel, borderPx, msPerInputMegapixel: msPerMegapixelAt(speed, tiles[0] * tiles[0]), speed };
   }
 
-  /** The whole calibration behind cost(), with the tile sizes it ran. */
+  /** The figures behind cost(): memory, border and speed per tile size, and where they came from. */
   async measurement(modelId: string, precision: Precision, provider: ExecutionProvider): Promise<ModelMeasurement> {
     const entry = (await this.entries()).get(modelId);
     if (!entry) throw new UnknownModelError(`unknown model "${modelId}"`);
     modelFile(entry, precision);
-    return modelMeasurement(entry, { dir: this.dir, precision, provider, threads: this.threads, spinning: this.settings.spinning, onMeasure: () => this.calibrations++ });
+    return modelMeasurement(entry, {
+      dir: this.dir,
+      precision,
+      provider,
+      settings: this.settings,
+      onnxRuntime: onnxRuntimeVersion(),
+      onBackground: (done) => this.backgroundMeasurements.push(done),
+    });
   }
 
   /** The models folder, where measurements of this machine are kept. */

@@ -4,6 +4,7 @@
 // the ms per megapixel of its work. The run planner predicts from these first, from the calibration second.
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
+import { msPerMegapixelAt, type SpeedPoint } from "../../nodes/image/tile-plan";
 import { writeFileAtomic } from "../platform/files";
 
 export interface TimingEntry {
@@ -41,7 +42,7 @@ export function nodeTimingKey(nodeType: string): string {
 }
 
 /** The tile sizes real runs measured for a model measurement, with their ms per megapixel. */
-export function tileTimings(timings: Timings, measurementKey: string): { pixels: number; msPerMegapixel: number }[] {
+export function tileTimings(timings: Timings, measurementKey: string): SpeedPoint[] {
   const prefix = `${measurementKey}@`;
   return Object.entries(timings)
     .filter(([key]) => key.startsWith(prefix))
@@ -49,6 +50,20 @@ export function tileTimings(timings: Timings, measurementKey: string): { pixels:
       const [width, height] = key.slice(prefix.length).split("x").map(Number);
       return { pixels: width * height, msPerMegapixel: entry.value };
     });
+}
+
+/**
+ * A model's speed per tile size, runs first: the sizes real runs used as they measured them; the other sizes of
+ * the measured (or known) curve scaled by how real runs compared with it (a whole node's time includes packing,
+ * and the reference machine is not this one), so a size no run used yet is predicted from what runs here show.
+ */
+export function refinedSpeed(measured: SpeedPoint[], runs: SpeedPoint[]): SpeedPoint[] {
+  if (!runs.length) return measured;
+  if (!measured.length) return runs;
+  const logRatio = runs.reduce((sum, run) => sum + Math.log(run.msPerMegapixel / msPerMegapixelAt(measured, run.pixels)), 0) / runs.length;
+  const near = (point: SpeedPoint) => runs.some((run) => Math.abs(Math.log(run.pixels / point.pixels)) < Math.log(1.15));
+  const scaled = measured.filter((point) => !near(point)).map((point) => ({ pixels: point.pixels, msPerMegapixel: Math.round(point.msPerMegapixel * Math.exp(logRatio)) }));
+  return [...runs, ...scaled].sort((a, b) => a.pixels - b.pixels);
 }
 
 const cache = new Map<string, { stamp: string; timings: Timings }>();

@@ -1,23 +1,14 @@
 // The PlanHost of this machine: models from the manifest, predictions from what this machine measured: real
 // runs of the same model file, precision, provider, threading and tile size first (models/timings.json), else
-// the nearest tile sizes real runs measured and the calibration (footprint.ts, made on first use).
+// the model's speed curve (footprint.ts: measured here, or known for its file and scaled to this machine) scaled
+// to what real runs of other tile sizes showed.
 import type { PlanHost } from "../../nodes/graph/host";
 import type { ExecutionProvider, Precision } from "../../nodes/graph/models";
 import type { ImageShape, TilePrediction } from "../../nodes/graph/plan";
+import { msPerMegapixelAt } from "../../nodes/image/tile-plan";
 import type { InferenceService } from "../inference/inference-service";
-import { nodeTimingKey, readTimings, sessionTimingKey, tileTimingKey, tileTimings } from "../inference/run-timings";
+import { nodeTimingKey, readTimings, refinedSpeed, sessionTimingKey, tileTimingKey, tileTimings } from "../inference/run-timings";
 import { MachineModelHost } from "./model-host";
-
-/** ms per megapixel at `pixels` a tile: linear in log(pixels) between the nearest measured sizes, flat beyond them. */
-export function msPerMegapixelAt(points: { pixels: number; msPerMegapixel: number }[], pixels: number): number {
-  const sorted = [...points].sort((a, b) => a.pixels - b.pixels);
-  if (pixels <= sorted[0].pixels) return sorted[0].msPerMegapixel;
-  const above = sorted.findIndex((point) => point.pixels >= pixels);
-  if (above === -1) return sorted[sorted.length - 1].msPerMegapixel;
-  const [low, high] = [sorted[above - 1], sorted[above]];
-  const t = Math.log(pixels / low.pixels) / Math.log(high.pixels / low.pixels);
-  return low.msPerMegapixel + t * (high.msPerMegapixel - low.msPerMegapixel);
-}
 
 export class MeasuredPlanHost extends MachineModelHost implements PlanHost {
   constructor(
@@ -41,8 +32,7 @@ export class MeasuredPlanHost extends MachineModelHost implements PlanHost {
     const exact = timings[tileTimingKey(key, tile.width, tile.height)];
     const { processBytes } = measured;
     if (exact) return { ms: (exact.value * pixels) / 1e6, startMs, bytes, processBytes, basis: "runs" };
-    const calibrated = { pixels: measured.tiles[0] * measured.tiles[0], msPerMegapixel: measured.msPerInputMegapixel };
-    const msPerMegapixel = msPerMegapixelAt([...tileTimings(timings, key), calibrated], pixels);
+    const msPerMegapixel = msPerMegapixelAt(refinedSpeed(measured.speed, tileTimings(timings, key)), pixels);
     return { ms: (msPerMegapixel * pixels) / 1e6, startMs, bytes, processBytes, basis: "calibration" };
   }
 

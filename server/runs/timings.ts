@@ -26,14 +26,12 @@ export class RunTimingRecorder {
   /** Tiles of executions still running, by node and pass. */
   private readonly running = new Map<string, Omit<Execution, "nodeId" | "iteration" | "ms">>();
   private readonly startsBefore: number;
-  private readonly calibrationsBefore: number;
 
   constructor(
     private readonly inference: InferenceService,
     private readonly prepared: PreparedGraph,
   ) {
     this.startsBefore = inference.sessionStarts.length;
-    this.calibrationsBefore = inference.calibrations;
   }
 
   handle(event: EngineEvent): void {
@@ -67,8 +65,6 @@ export class RunTimingRecorder {
     const samples: TimingSample[] = [];
     // Sessions made during this run: the first generate node of each model paid for it, before its first tile.
     const starts = inference.sessionStarts.slice(this.startsBefore);
-    // A calibration ran inside some node (chunk's auto tiles ask first): its seconds are not that node's per-pixel time.
-    const calibrated = inference.calibrations > this.calibrationsBefore;
     for (const { nodeId, ms, workMegapixels, tiles, tileWidth, tileHeight } of this.finished) {
       const node = prepared.compiled.nodes.get(nodeId)!;
       const decided = prepared.decisions.get(nodeId);
@@ -83,7 +79,7 @@ export class RunTimingRecorder {
         const startMs = start === -1 ? 0 : starts.splice(start, 1)[0].ms;
         if (startMs) samples.push({ key: sessionTimingKey(key), ms: startMs });
         samples.push({ key: tileTimingKey(key, width, height), ms: ms - startMs, megapixels: (tiles * width * height) / 1e6 });
-      } else if (!decided && workMegapixels !== undefined && !calibrated) {
+      } else if (!decided && workMegapixels !== undefined) {
         samples.push({ key: nodeTimingKey(node.type), ms, megapixels: workMegapixels });
       }
     }
