@@ -33,6 +33,9 @@ function chunkOf(plan: RunPlan, graph: Graph, nodeId: string): NodePlanReport | 
   return plan.nodes.find((node) => node.nodeId === source && node.detail?.kind === "chunk");
 }
 
+/** Where a tile time comes from, in a user's words. */
+const BASIS = { runs: "from real runs", calibration: "from the calibration", estimate: "a conservative estimate while the model is measured" } as const;
+
 export function PlanPreview(props: { graph: Graph; problemCount: number; runner: RunnerState; nodeId: string; nodeType: string }) {
   const { graph, problemCount, runner, nodeId, nodeType } = props;
   const trpc = useTRPC();
@@ -150,7 +153,7 @@ function GenerateFigures({ node, generate }: { node: NodePlanReport; generate: G
       <dd data-testid={`plan-generate-${node.nodeId}`}>
         {seconds(node.ms)} · {generate.model} {generate.precision} on {provider} · {generate.tiles} tile{generate.tiles === 1 ? "" : "s"} ·{" "}
         {generate.modelPixelsPerOutputPixel.toFixed(2)} model px/output px
-        <span className="muted"> ({generate.basis === "runs" ? "from real runs" : "from the calibration"})</span>
+        <span className="muted"> ({BASIS[generate.basis]})</span>
       </dd>
     </>
   );

@@ -34,7 +34,7 @@ export interface TilePrediction {
   /** What the first session of a process adds once (ONNX Runtime itself), whatever the number of models. */
   processBytes: number;
   /** Where the time came from: real runs of this tile size, or the calibration (or real runs of other sizes). */
-  basis: "runs" | "calibration";
+  basis: "runs" | "calibration" | "estimate";
 }
 
 /** What a chunk node will cut. */

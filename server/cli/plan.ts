@@ -55,7 +55,7 @@ export function formatPlan(plan: RunPlan): string[] {
     const id = node.iteration === undefined ? node.nodeId : `${node.nodeId}#${node.iteration + 1}`;
     const image = node.outputs.image?.kind === "image" ? `-> ${node.outputs.image.width}x${node.outputs.image.height}` : "";
     const what = node.detail?.kind === "chunk" ? chunkLine(node.detail) : node.detail?.kind === "generate" ? generateLine(node.detail) : image;
-    const basis = node.detail?.kind === "generate" ? (node.detail.basis === "runs" ? " (from real runs)" : " (from the calibration)") : "";
+    const basis = node.detail?.kind === "generate" ? ` (${{ runs: "from real runs", calibration: "from the calibration", estimate: "a conservative estimate while the model is measured" }[node.detail.basis]})` : "";
     lines.push(`  ${id.padEnd(14)} ${node.type.padEnd(11)} ${seconds(node.ms).padStart(7)}${basis.padEnd(24)} ${what}`);
   }
   lines.push(`  predicted total ${seconds(plan.totalMs)}, peak memory ${megabytes(plan.peakBytes)} (while ${plan.peakNodeId} runs)`);

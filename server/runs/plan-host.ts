@@ -33,7 +33,8 @@ export class MeasuredPlanHost extends MachineModelHost implements PlanHost {
     const { processBytes } = measured;
     if (exact) return { ms: (exact.value * pixels) / 1e6, startMs, bytes, processBytes, basis: "runs" };
     const msPerMegapixel = msPerMegapixelAt(refinedSpeed(measured.speed, tileTimings(timings, key)), pixels);
-    return { ms: (msPerMegapixel * pixels) / 1e6, startMs, bytes, processBytes, basis: "calibration" };
+    // Nothing known of the model yet (an upload being measured): a conservative estimate, said so.
+    return { ms: (msPerMegapixel * pixels) / 1e6, startMs, bytes, processBytes, basis: measured.basis === "estimate" ? "estimate" : "calibration" };
   }
 
   async predictNodeMs(nodeType: string, megapixels: number): Promise<number> {
