@@ -18,7 +18,7 @@ type NodeProto = onnxProto.onnx.INodeProto;
 type TensorProto = onnxProto.onnx.ITensorProto;
 
 const DataType = onnx.TensorProto.DataType;
-export const QUANTIZER_VERSION = "quantize-int8/1";
+export const QUANTIZER_VERSION = "quantize-int8/2";
 
 export class QuantizationError extends Error {}
 
@@ -37,6 +37,30 @@ export interface QuantizeOptions {
    * weights. VNNI / AMX CPUs take the full 8 bits.
    */
   reduceRange?: boolean;
+  /**
+   * Activation ranges clipped at this percentile of the calibration values (each tail, averaged over the tiles)
+   * instead of their min / max: a rare outlier then no longer coarsens every other value. Undefined: min / max.
+   */
+  activationPercentile?: number;
+  /**
+   * Keep fp32 the convs of the upsampler too: those past the graph's last join (residual add or concat), whose
+   * rounding no later layer averages out (at the output's resolution, it lands on the image nearly unfiltered).
+   */
+  fp32Upsampler?: boolean;
+  /**
+   * Keep fp32 the convs that write into a residual add (the last conv of each residual branch, and the conv that
+   * starts the stream): their rounding accumulates along the residual stream, no later layer filters it.
+   */
+  fp32ResidualConvs?: boolean;
+  /**
+   * Keep fp32 the convs that read a concat whose parts' calibrated ranges differ by more than this factor (one u8
+   * scale for the concat leaves the narrow parts a few levels). Undefined: none.
+   */
+  fp32WideConcats?: number;
+  /** Convs kept fp32 by name (node name, else output tensor): for sensitivity probes. */
+  keepFp32?: (name: string) => boolean;
+  /** Calibrated ranges kept between quantizations of one model with the same calibration and range method. */
+  rangeCache?: Map<string, { min: number; max: number }>;
   log?: (line: string) => void;
 }
 
@@ -110,6 +134,9 @@ class Constants {
   }
   has(name: string): boolean {
     return this.values.has(name);
+  }
+  set(name: string, value: { dims: number[]; data: Float32Array }): void {
+    this.values.set(name, value);
   }
 }
 
@@ -211,7 +238,8 @@ interface Plan {
   reluFolded: Map<NodeProto, NodeProto>;
 }
 
-function planInt8(graph: Graph, int8Adds: boolean): Plan {
+function planInt8(graph: Graph, options: QuantizeOptions): Plan {
+  const int8Adds = options.int8Adds ?? true;
   const fp32Convs: Plan["fp32Convs"] = [];
   const int8 = new Set<NodeProto>();
   /** Following only non-conv ops from `tensor`: does it reach the graph output, or an op of type `target`? */
@@ -226,6 +254,23 @@ function planInt8(graph: Graph, int8Adds: boolean): Plan {
     const producer = graph.producer(tensor);
     return !!producer && producer.opType !== "Conv" && graph.activationInputs(producer).some(fromInputThroughNonConv);
   };
+  /** Tensors from which no join (an Add or Concat of two activations) is reachable: the upsampler and output head. */
+  const isJoin = (node: NodeProto) => (node.opType === "Add" || node.opType === "Concat") && graph.activationInputs(node).length >= 2;
+  /** Following only non-conv, non-join ops from `tensor`: does it reach an Add of two activations? */
+  const feedsResidualAdd = (tensor: string, seen = new Set<string>()): boolean => {
+    if (seen.has(tensor)) return false;
+    seen.add(tensor);
+    return graph.consumers(tensor).some((reader) =>
+      reader.opType === "Add" ? isJoin(reader) : reader.opType !== "Conv" && reader.opType !== "Concat" && reader.output!.some((out) => feedsResidualAdd(out, seen)),
+    );
+  };
+  const pastLastJoin = new Set<string>();
+  for (const node of [...graph.nodes].reverse()) {
+    const outs = node.output ?? [];
+    if (outs.every((out) => graph.consumers(out).every((reader) => !isJoin(reader) && (reader.output ?? []).every((o) => pastLastJoin.has(o))))) {
+      for (const out of outs) pastLastJoin.add(out);
+    }
+  }
   for (const node of graph.nodes) {
     if (node.opType !== "Conv") continue;
     const name = node.name || node.output![0];
@@ -239,7 +284,13 @@ function planInt8(graph: Graph, int8Adds: boolean): Plan {
           ? "it writes the image"
           : flowsInto(node.output![0], "DepthToSpace")
             ? "its output is pixel-shuffled into the image"
-            : intAttr(node, "group", 1) !== 1 && !(inPerGroup === 1 && intAttr(node, "group", 1) === outChannels)
+            : options.fp32Upsampler && pastLastJoin.has(node.output![0])
+              ? "upsampler conv (fp32 upsampler)"
+              : options.fp32ResidualConvs && feedsResidualAdd(node.output![0])
+                ? "it writes into a residual add (fp32 residual convs)"
+                : options.keepFp32?.(name)
+                ? "kept fp32 by name"
+                : intAttr(node, "group", 1) !== 1 && !(inPerGroup === 1 && intAttr(node, "group", 1) === outChannels)
               ? "grouped convs (other than depthwise) have no int8 kernel"
               : inPerGroup !== 1 && (outChannels % 4 !== 0 || inPerGroup % 4 !== 0 || outChannels < 16)
                 ? `${inPerGroup}->${outChannels} channels: the int8 kernel needs multiples of 4 and at least 16 outputs`
@@ -280,9 +331,26 @@ interface Range {
   max: number;
 }
 
-async function calibrate(model: ModelProto, tensors: string[], options: QuantizeOptions): Promise<Map<string, Range>> {
+/** The values at the `percentile` and 100 - `percentile` of a tensor (a strided sample of it when large). */
+function percentileRange(data: Float32Array, percentile: number): Range {
+  const stride = Math.max(1, Math.floor(data.length / 262144));
+  const sample = new Float32Array(Math.ceil(data.length / stride));
+  for (let i = 0, j = 0; i < data.length; i += stride, j++) sample[j] = data[i];
+  sample.sort();
+  const tail = Math.floor(((100 - percentile) / 100) * (sample.length - 1));
+  return { min: sample[tail], max: sample[sample.length - 1 - tail] };
+}
+
+async function calibrate(model: ModelProto, wanted: string[], options: QuantizeOptions): Promise<Map<string, Range>> {
   const ranges = new Map<string, Range>();
+  const cache = options.rangeCache;
+  const tensors = wanted.filter((name) => {
+    const cached = cache?.get(name);
+    if (cached) ranges.set(name, cached);
+    return !cached;
+  });
   const perPass = options.tensorsPerPass ?? 200;
+  const percentile = options.activationPercentile;
   for (let start = 0; start < tensors.length; start += perPass) {
     const group = tensors.slice(start, start + perPass);
     const probe: ModelProto = {
@@ -290,6 +358,8 @@ async function calibrate(model: ModelProto, tensors: string[], options: Quantize
       graph: { ...model.graph, output: group.map((name) => ({ name, type: { tensorType: { elemType: DataType.FLOAT } } })) },
     };
     const session = await ort.InferenceSession.create(onnx.ModelProto.encode(probe).finish(), { graphOptimizationLevel: "all", logSeverityLevel: 3 });
+    // Percentile ranges: each tile's tails, averaged over the tiles.
+    const sums = new Map<string, Range>();
     try {
       for (const input of options.calibration) {
         const outputs = await session.run({ [session.inputNames[0]]: new ort.Tensor("float32", input.data, input.dims) });
@@ -297,6 +367,12 @@ async function calibrate(model: ModelProto, tensors: string[], options: Quantize
           const data = outputs[name].data as Float32Array;
           let min = Infinity;
           let max = -Infinity;
+          if (percentile !== undefined) {
+            ({ min, max } = percentileRange(data, percentile));
+            const sum = sums.get(name) ?? { min: 0, max: 0 };
+            sums.set(name, { min: sum.min + min / options.calibration.length, max: sum.max + max / options.calibration.length });
+            continue;
+          }
           for (let i = 0; i < data.length; i++) {
             const value = data[i];
             if (value < min) min = value;
@@ -309,6 +385,8 @@ async function calibrate(model: ModelProto, tensors: string[], options: Quantize
     } finally {
       await session.release();
     }
+    for (const [name, range] of sums) ranges.set(name, range);
+    for (const name of group) cache?.set(name, ranges.get(name)!);
     options.log?.(`calibrated ${Math.min(start + perPass, tensors.length)}/${tensors.length} activations`);
   }
   return ranges;
@@ -345,7 +423,7 @@ export async function quantizeModel(fp32: Uint8Array, options: QuantizeOptions):
     weights.set(node.output![0], { w: Float32Array.from(weight.data), dims: weight.dims, b: bias ? Float32Array.from(bias.data) : new Float32Array(weight.dims[0]) });
   }
   const foldedScalings = foldScalings(graph, weights);
-  const plan = planInt8(graph, options.int8Adds ?? true);
+  let plan = planInt8(graph, options);
   const weightLevels = options.reduceRange ? 63 : 127;
   if (![...plan.int8].some((node) => node.opType === "Conv")) {
     throw new QuantizationError(`no conv can run int8 (${plan.fp32Convs.map((conv) => `${conv.name}: ${conv.why}`).join("; ")})`);
@@ -354,12 +432,25 @@ export async function quantizeModel(fp32: Uint8Array, options: QuantizeOptions):
   // The activations that get a Quantize/Dequantize pair: every input and output of an int8 op. A conv whose
   // ReLU is folded is quantized at the ReLU's output instead.
   const outputOf = (node: NodeProto) => (plan.reluFolded.get(node) ?? node).output![0];
-  const quantized = new Set<string>();
-  for (const node of plan.int8) {
-    for (const input of graph.activationInputs(node).slice(0, node.opType === "Conv" ? 1 : undefined)) quantized.add(input);
-    quantized.add(outputOf(node));
+  const quantizedBy = (plan: Plan) => {
+    const tensors = new Set<string>();
+    for (const node of plan.int8) {
+      for (const input of graph.activationInputs(node).slice(0, node.opType === "Conv" ? 1 : undefined)) tensors.add(input);
+      tensors.add((plan.reluFolded.get(node) ?? node).output![0]);
+    }
+    return tensors;
+  };
+  let quantized = quantizedBy(plan);
+  // Wide concats: the parts of every concat an int8 conv reads are measured too, to find those of unlike ranges.
+  const concatsRead = new Map<NodeProto, NodeProto>();
+  if (options.fp32WideConcats) {
+    for (const node of plan.int8) {
+      const producer = node.opType === "Conv" ? graph.producer(node.input![0]) : undefined;
+      if (producer?.opType === "Concat") concatsRead.set(node, producer);
+    }
   }
-  const measured = [...quantized].filter((tensor) => tensor !== graph.input);
+  const concatParts = [...concatsRead.values()].flatMap((concat) => graph.activationInputs(concat));
+  const measured = [...new Set([...quantized, ...concatParts])].filter((tensor) => tensor !== graph.input);
 
   // The graph the calibration runs: scalings folded, float weights (the fp32 parent's arithmetic).
   const initializers: TensorProto[] = [];
@@ -370,12 +461,31 @@ export async function quantizeModel(fp32: Uint8Array, options: QuantizeOptions):
     const biasName = `${node.output![0]}/b`;
     initializers.push(rawTensor(weightName, own.dims, DataType.FLOAT, own.w), rawTensor(biasName, [own.dims[0]], DataType.FLOAT, own.b));
     node.input = [node.input![0], weightName, biasName];
+    graph.constants.set(weightName, { dims: own.dims, data: own.w });
   }
   const liveInputs = new Set(graph.nodes.flatMap((node) => node.input ?? []));
   const keptInitializers = (model.graph!.initializer ?? []).filter((tensor) => liveInputs.has(tensor.name!));
   const floatModel: ModelProto = { ...model, graph: { ...model.graph, node: graph.nodes, initializer: [...keptInitializers, ...initializers] } };
   const ranges = await calibrate(floatModel, measured, options);
   ranges.set(graph.input, rangeOfInputs(options.calibration));
+  if (concatsRead.size) {
+    // A conv reading a concat of tensors whose ranges differ by more than fp32WideConcats x stays fp32: one u8
+    // scale for all of them leaves the narrow ones a few levels (RDN's global fusion of every block's output).
+    const span = (tensor: string) => {
+      const range = ranges.get(tensor)!;
+      return Math.max(0, range.max) - Math.min(0, range.min);
+    };
+    const wide = new Set<string>();
+    for (const [conv, concat] of concatsRead) {
+      const spans = graph.activationInputs(concat).map(span);
+      if (Math.max(...spans) > options.fp32WideConcats! * Math.min(...spans)) wide.add(conv.name || conv.output![0]);
+    }
+    if (wide.size) {
+      plan = planInt8(graph, { ...options, keepFp32: (name) => wide.has(name) || !!options.keepFp32?.(name) });
+      for (const conv of plan.fp32Convs) if (wide.has(conv.name)) conv.why = `it reads a concat of ranges more than ${options.fp32WideConcats}x apart`;
+      quantized = quantizedBy(plan);
+    }
+  }
 
   // Rewrite: int8 weights and int32 biases for int8 convs, a Q/DQ pair per quantized activation.
   const rewritten: NodeProto[] = [];
