@@ -5,6 +5,7 @@ import type { TileReport } from "./graph/events";
 import type { InferenceHost } from "./graph/host";
 import { type InferenceOptions, type ModelInfo, paddedSize, type Precision, type ProviderChoice } from "./graph/models";
 import type { NodePlanResult, PlanValue } from "./graph/plan";
+import { streamTiles, tileRects } from "./graph/stream";
 import type { Tile, TileSet } from "./graph/values";
 import { crop, cutTiles, stitchTiles } from "./image/tiling";
 import { createImage, type RgbImage } from "./image/types";
@@ -122,7 +123,9 @@ export const generateNode = defineNode({
       const spread = await ctx.host.fanOutTiles(request, ctx.signal, ctx.progress);
       if (spread) return { tiles: { grid: { ...set.grid, scale: set.grid.scale * model.scale }, tiles: set.tiles.map((tile, i) => ({ ...tile, image: spread[i] })) } };
     }
-    return { tiles: await upscaleTiles(set, model, params.batchSize, options, ctx) };
+    // The tiles are handed on as they finish (stitch blends each row of them as it completes).
+    const grid = { ...set.grid, scale: set.grid.scale * model.scale };
+    return { tiles: streamTiles(grid, tileRects(set), (push) => upscaleTiles(set, model, params.batchSize, options, ctx, push)) };
   },
 });
 
@@ -167,25 +170,27 @@ export interface InferenceContext {
 
 type TilingContext = InferenceContext & Pick<RunContext, "signal" | "progress" | "tileStarted" | "tileDone">;
 
-async function upscaleTiles(set: TileSet, model: ModelInfo, batchSize: number, options: InferenceOptions, ctx: TilingContext): Promise<TileSet> {
-  const results: RgbImage[] = new Array(set.tiles.length);
+async function upscaleTiles(
+  set: TileSet,
+  model: ModelInfo,
+  batchSize: number,
+  options: InferenceOptions,
+  ctx: TilingContext,
+  push: (tile: Tile) => Promise<void>,
+): Promise<void> {
   const reports = set.tiles.map((tile, index) => tileReport(set, tile, index, model.scale));
   ctx.progress(0, set.tiles.length);
   for (let start = 0; start < set.tiles.length; start += batchSize) {
     throwIfAborted(ctx.signal);
-    const batch = set.tiles.slice(start, start + batchSize).map((tile) => tile.image);
+    const batch = set.tiles.slice(start, start + batchSize);
     reports.slice(start, start + batch.length).forEach((report) => ctx.tileStarted(report));
-    const upscaled = await upscaleBatch(batch, model, options, ctx);
-    upscaled.forEach((image, i) => {
-      results[start + i] = image;
+    const upscaled = await upscaleBatch(batch.map((tile) => tile.image), model, options, ctx);
+    for (const [i, image] of upscaled.entries()) {
       ctx.tileDone(reports[start + i], image);
-    });
+      await push({ ...batch[i], image });
+    }
     ctx.progress(Math.min(start + batchSize, set.tiles.length), set.tiles.length);
   }
-  return {
-    grid: { ...set.grid, scale: set.grid.scale * model.scale },
-    tiles: set.tiles.map((tile, i) => ({ ...tile, image: results[i] })),
-  };
 }
 
 /** Where a tile's output lands in the image the upscaled tiles cover (each tile's own scale, as stitch places it). */

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { RunContext } from "./graph/context";
 import { defineNode, type OutputValues, type Ports, requireInput, throwIfAborted } from "./graph/define-node";
 import { type NodePlanResult, planInput, type PlanValue } from "./graph/plan";
+import { streamTiles, tileRects } from "./graph/stream";
 import type { Tile, TileSet } from "./graph/values";
 import type { RgbImage } from "./image/types";
 
@@ -68,18 +69,30 @@ async function repeat(image: RgbImage, times: number, ctx: RunContext): Promise<
   return image;
 }
 
+/**
+ * Runs the body on each tile, handing the results on as they come (streamTiles: stitch blends each row of them
+ * as it completes). The first tile runs before the set is handed on: its result gives the body's scale, which
+ * stitch needs to place the tiles.
+ */
 async function mapTiles(source: TileSet, ctx: RunContext): Promise<TileSet> {
-  const tiles: Tile[] = [];
-  for (const [index, tile] of source.tiles.entries()) {
+  if (!source.tiles.length) return source;
+  const run = async (index: number): Promise<Tile> => {
     throwIfAborted(ctx.signal);
+    const tile = source.tiles[index];
     const image = (await ctx.body!(tile.image, index, ctx.signal)) as RgbImage;
-    if (tiles.length && (image.width !== tiles[0].image.width || image.height !== tiles[0].image.height)) {
-      throw new Error(`tile ${index} came out ${image.width}x${image.height}, unlike the first (${tiles[0].image.width}x${tiles[0].image.height})`);
-    }
-    tiles.push({ ...tile, image });
     ctx.progress(index + 1, source.tiles.length);
-  }
-  // The body's scale, read off the first result, so stitch places the tiles right.
-  const scale = tiles.length ? (source.grid.scale * tiles[0].image.width) / source.tiles[0].image.width : source.grid.scale;
-  return { grid: { ...source.grid, scale }, tiles };
+    return { ...tile, image };
+  };
+  const first = await run(0);
+  const scale = (source.grid.scale * first.image.width) / source.tiles[0].image.width;
+  return streamTiles({ ...source.grid, scale }, tileRects(source), async (push) => {
+    await push(first);
+    for (let index = 1; index < source.tiles.length; index++) {
+      const tile = await run(index);
+      if (tile.image.width !== first.image.width || tile.image.height !== first.image.height) {
+        throw new Error(`tile ${index} came out ${tile.image.width}x${tile.image.height}, unlike the first (${first.image.width}x${first.image.height})`);
+      }
+      await push(tile);
+    }
+  });
 }

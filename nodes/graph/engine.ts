@@ -7,6 +7,7 @@ import type { EngineListener, TileReport } from "./events";
 import type { RunHost } from "./host";
 import { decisionOf, type PreparedGraph, preparedReaders } from "./prepared-graph";
 import { walkScope } from "./scheduler";
+import { isStreamed, readsStream, startStream, streamedBytes, waitedMs, wholeValue } from "./stream";
 import type { Graph, GraphEdge, GraphNode } from "./schema";
 import { ownPort } from "./validate";
 import { type PortValue, workMegapixels } from "./values";
@@ -22,7 +23,9 @@ export interface EngineOptions {
   /**
    * Called with each node's outputs once it has them, also when they come from the cache (`iteration` set
    * inside a container's body). For previews: the values are shared with the graph and the cache, so a
-   * listener must only read them, and should not hold them (or do slow work) while the run goes on.
+   * listener must only read them, and should not hold them (or do slow work) while the run goes on. A node
+   * that hands on a value read part by part (nodes/graph/stream.ts) is told when it hands it on, its parts
+   * still to come: watch them with watchParts, never read the value itself (it is its reader's).
    */
   onOutputs?: (nodeId: string, outputs: OutputValues, iteration?: number) => void;
   /**
@@ -30,7 +33,19 @@ export interface EngineOptions {
    * with onOutputs, only read them, at once.
    */
   onTileImage?: (nodeId: string, tile: TileReport, image: RgbImage, iteration?: number) => void;
+  /** Every streamed value gathered whole, as before values were streamed (a reference for comparisons). */
+  wholeValues?: boolean;
+  /** Where a cache is on, the largest streamed value gathered whole to be cached (CACHED_WHOLE_MAX_BYTES). */
+  cacheWholeMaxBytes?: number;
 }
+
+/**
+ * Where a cache is on, a streamed value up to this size is gathered whole so the cache can keep it (a re-run
+ * that changes only what follows reuses it); a bigger one is read part by part and its node is not cached:
+ * holding, say, an 8192x8192 float image (805 MB) or its tiles whole in the cache is the very memory the
+ * streaming saves. 128 MiB is a 3300x3300 image: what the editor's runs usually make stays cached.
+ */
+const CACHED_WHOLE_MAX_BYTES = 128 * 2 ** 20;
 
 export interface NodeTiming {
   id: string;
@@ -81,23 +96,49 @@ export async function executeGraph(prepared: PreparedGraph, options: EngineOptio
   };
 
   async function runScope(scope: string, seed: PortValue | undefined, iteration: number | undefined, outerSignal: AbortSignal): Promise<Map<string, OutputValues>> {
+    // Nodes whose streamed outputs are still coming: the scope is done when they are.
+    const finishing: Promise<void>[] = [];
     try {
-      return await walkScope<PortValue>(compiled, scope, seed, {
+      const outputs = await walkScope<PortValue>(compiled, scope, seed, {
         concurrency,
         signal: outerSignal,
         visit: (node, inputs, signal) => {
           if (signal.aborted) throw new CanceledError();
-          return runNode(node, inputs, signal, iteration);
+          return runNode(node, inputs, signal, iteration, finishing);
         },
       });
+      await Promise.all(finishing);
+      return outputs;
     } catch (error) {
+      await Promise.allSettled(finishing);
       throw outerSignal.aborted ? new CanceledError() : error;
     }
   }
 
-  async function runNode(node: GraphNode, inputs: InputValues, signal: AbortSignal, iteration: number | undefined): Promise<OutputValues> {
+  /**
+   * Whether a node's output port has one reader, which reads it part by part, so it may come streamed; not
+   * where every value is asked whole, nor where the node's outputs are cached and this one is small enough to
+   * keep (onOutputs listeners watch a streamed value's parts: they no longer need it whole).
+   */
+  const partByPart = (node: GraphNode, port: string, value: PortValue, cacheable: boolean): boolean => {
+    if (options.wholeValues || (cacheable && streamedBytes(value) <= (options.cacheWholeMaxBytes ?? CACHED_WHOLE_MAX_BYTES))) return false;
+    if ([...compiled.bodyResult.values()].some((source) => source.node === node.id && source.handle === port)) return false;
+    const readers: [string, string][] = [];
+    for (const [reader, sources] of compiled.sources) {
+      for (const [readerPort, source] of sources) if (source.node === node.id && source.handle === port) readers.push([reader, readerPort]);
+    }
+    return readers.length === 1 && readsStream(compiled.definitions.get(readers[0][0])!, readers[0][1]);
+  };
+
+  async function runNode(node: GraphNode, given: InputValues, signal: AbortSignal, iteration: number | undefined, finishing: Promise<void>[]): Promise<OutputValues> {
     const definition = compiled.definitions.get(node.id)!;
     const params = compiled.params.get(node.id)!;
+    // A streamed input reaches a node part by part only where it reads that port so (and it was started so);
+    // any other reader gets it whole.
+    const inputs: InputValues = {};
+    for (const [port, value] of Object.entries(given)) {
+      inputs[port] = isStreamed(value) && !readsStream(definition, port) ? await wholeValue(value!) : value;
+    }
     const signature = iteration === undefined ? signatures?.get(node.id) : undefined;
     if (signature && !definition.sideEffect) {
       const hit = options.cache!.get(signature);
@@ -114,7 +155,7 @@ export async function executeGraph(prepared: PreparedGraph, options: EngineOptio
       ? async (value, bodyIteration, bodySignal) => {
           const result = compiled.bodyResult.get(node.id)!;
           const bodyOutputs = await runScope(node.id, value, bodyIteration, bodySignal);
-          return bodyOutputs.get(result.node)![result.handle];
+          return wholeValue(bodyOutputs.get(result.node)![result.handle]);
         }
       : undefined;
     let outputs: OutputValues;
@@ -145,6 +186,11 @@ export async function executeGraph(prepared: PreparedGraph, options: EngineOptio
         emit({ type: "node-canceled", nodeId: node.id });
         throw new CanceledError();
       }
+      if (error instanceof NodeRunError && error.nodeId !== node.id) {
+        // The node whose streamed output this one was reading failed: that node is the run's failure.
+        emit({ type: "node-canceled", nodeId: node.id });
+        throw error;
+      }
       throw nodeFailed(node, error, emit);
     }
     for (const name of compiled.consumed.get(node.id)!) {
@@ -154,12 +200,59 @@ export async function executeGraph(prepared: PreparedGraph, options: EngineOptio
         throw error;
       }
     }
-    const ms = performance.now() - t0;
-    const work = definition.container ? undefined : workMegapixels([...Object.values(inputs), ...Object.values(outputs)]);
-    emit({ type: "node-finished", nodeId: node.id, ms, cached: false, iteration, workMegapixels: work });
-    record(node, ms, false);
-    if (signature && !definition.sideEffect) options.cache!.set(signature, outputs);
-    options.onOutputs?.(node.id, outputs, iteration);
+    const finished = (handed: OutputValues, told = false) => {
+      // Its own time: not the time it waited for the parts of streamed inputs.
+      const waited = Object.values(inputs).reduce((sum: number, value) => sum + waitedMs(value), 0);
+      const ms = Math.max(0, performance.now() - t0 - waited);
+      // Streamed values count by their size (a streamed image knows it before its rows come).
+      const work = definition.container ? undefined : workMegapixels([...Object.values(inputs), ...Object.values(outputs)]);
+      emit({ type: "node-finished", nodeId: node.id, ms, cached: false, iteration, workMegapixels: work });
+      record(node, ms, false);
+      // A node whose value was read part by part has nothing whole to keep: it is not cached.
+      if (signature && !definition.sideEffect && !told) options.cache!.set(signature, handed);
+      if (!told) options.onOutputs?.(node.id, handed, iteration);
+    };
+    const streamed = Object.keys(outputs).filter((port) => isStreamed(outputs[port]));
+    if (!streamed.length) {
+      finished(outputs);
+      return outputs;
+    }
+    // Streamed outputs: handed on now, the node finishing when their last part is made. A failure while making
+    // them is this node's (its readers get its NodeRunError); whole ones are told and cached once complete.
+    let failure: Error | undefined;
+    const mapError = (error: unknown) =>
+      (failure ??=
+        error instanceof CanceledError || signal.aborted
+          ? new CanceledError()
+          : error instanceof NodeRunError
+            ? error // a streamed input's producer failed
+            : new NodeRunError(node.id, node.type, error instanceof Error ? error.message : String(error)));
+    const cacheable = signature !== undefined && !definition.sideEffect;
+    const parts = streamed.map((port) => ({ port, whole: !partByPart(node, port, outputs[port], cacheable) }));
+    // Told now, while their parts can still be watched (previews sample them as they pass).
+    const watched = parts.some(({ whole }) => !whole);
+    if (watched) options.onOutputs?.(node.id, outputs, iteration);
+    const made = parts.map(({ port, whole }) => startStream(outputs[port], !whole, mapError));
+    finishing.push(
+      Promise.all(made).then(
+        async () => {
+          const handed: OutputValues = { ...outputs };
+          for (const { port, whole } of parts) {
+            if (whole) handed[port] = await wholeValue(outputs[port]);
+            else delete handed[port]; // read and let go part by part: nothing whole to tell or keep
+          }
+          finished(handed, watched);
+        },
+        (error: unknown) => {
+          const mapped = mapError(error);
+          if (mapped instanceof CanceledError || (mapped instanceof NodeRunError && mapped.nodeId !== node.id)) {
+            emit({ type: "node-canceled", nodeId: node.id });
+            throw mapped;
+          }
+          throw nodeFailed(node, mapped, emit);
+        },
+      ),
+    );
     return outputs;
   }
 

@@ -1,5 +1,11 @@
-import type { Tile, TileSet } from "../graph/values";
+import type { Tile, TileGrid, TileSet } from "../graph/values";
 import { createImage, type RgbImage } from "./types";
+
+/** Rows [top, top + image.height) of an image, full width. */
+export interface Band {
+  top: number;
+  image: RgbImage;
+}
 
 export type BlendMode = "crop" | "linear" | "cosine" | "gaussian";
 
@@ -95,53 +101,119 @@ function ramp(offset: number, span: number, mode: Exclude<BlendMode, "gaussian">
 
 /** Places every tile at its scaled position and blends the overlaps. */
 export function stitchTiles(set: TileSet, mode: BlendMode): RgbImage {
-  const { grid, tiles } = set;
-  const scale = grid.scale;
-  const width = Math.round(grid.sourceWidth * scale);
-  const height = Math.round(grid.sourceHeight * scale);
-  const tileW = Math.round(grid.tileWidth * scale);
-  const tileH = Math.round(grid.tileHeight * scale);
-  const xs = [...new Set(tiles.map((tile) => tile.x))].sort((a, b) => a - b);
-  const ys = [...new Set(tiles.map((tile) => tile.y))].sort((a, b) => a - b);
-  const wx = axisWeights(xs, grid.tileWidth, scale, mode);
-  const wy = axisWeights(ys, grid.tileHeight, scale, mode);
-  const out = createImage(width, height);
-  const plane = width * height;
-  const total = new Float32Array(plane);
-  for (const tile of tiles) {
-    if (tile.image.width !== tileW || tile.image.height !== tileH) {
-      throw new Error(
-        `tile at (${tile.x}, ${tile.y}) is ${tile.image.width}x${tile.image.height}, expected ${tileW}x${tileH} for x${scale}`,
-      );
-    }
-    const weightX = wx[xs.indexOf(tile.x)];
-    const weightY = wy[ys.indexOf(tile.y)];
-    const left = Math.round(tile.x * scale);
-    const top = Math.round(tile.y * scale);
-    const tilePlane = tileW * tileH;
-    const src = tile.image.data;
-    for (let y = 0; y < tileH; y++) {
-      const wRow = weightY[y];
-      if (wRow === 0) continue;
-      const outRow = (top + y) * width + left;
-      const tileRow = y * tileW;
-      for (let x = 0; x < tileW; x++) {
-        const w = wRow * weightX[x];
-        if (w === 0) continue;
-        const o = outRow + x;
-        const t = tileRow + x;
-        total[o] += w;
-        out.data[o] += w * src[t];
-        out.data[plane + o] += w * src[tilePlane + t];
-        out.data[2 * plane + o] += w * src[2 * tilePlane + t];
-      }
-    }
-  }
-  for (let o = 0; o < plane; o++) {
-    const inv = total[o] > 0 ? 1 / total[o] : 0;
-    out.data[o] *= inv;
-    out.data[plane + o] *= inv;
-    out.data[2 * plane + o] *= inv;
+  const out = createImage(Math.round(set.grid.sourceWidth * set.grid.scale), Math.round(set.grid.sourceHeight * set.grid.scale));
+  const stitcher = new BandStitcher(set.grid, set.tiles, mode);
+  for (const tile of set.tiles) {
+    for (const band of stitcher.add(tile)) copyRows(band, out);
   }
   return out;
+}
+
+/** Output rows at a time that a band is blended in (bounds the band's memory whatever the tile size). */
+const BAND_ROWS = 64;
+
+/**
+ * Blends tiles that come one at a time, in the order of `rects` (row-major), into bands of finished output rows:
+ * `add` returns the rows that no tile still to come reaches, blended exactly as a whole stitch would (each
+ * pixel sums its tiles in the same order), and lets go of the tiles no later row needs. It holds about one row
+ * of tiles and one band, never the image.
+ */
+export class BandStitcher {
+  readonly width: number;
+  readonly height: number;
+  private readonly tileW: number;
+  private readonly tileH: number;
+  private readonly xs: number[];
+  private readonly ys: number[];
+  private readonly wx: Float32Array[];
+  private readonly wy: Float32Array[];
+  /** For each position in arrival order: the least top (in output rows) of the tiles from there on. */
+  private readonly topsFrom: number[];
+  private held: Tile[] = [];
+  private arrived = 0;
+  private emitted = 0;
+
+  constructor(
+    private readonly grid: TileGrid,
+    rects: readonly Omit<Tile, "image">[],
+    mode: BlendMode,
+  ) {
+    const scale = grid.scale;
+    this.width = Math.round(grid.sourceWidth * scale);
+    this.height = Math.round(grid.sourceHeight * scale);
+    this.tileW = Math.round(grid.tileWidth * scale);
+    this.tileH = Math.round(grid.tileHeight * scale);
+    this.xs = [...new Set(rects.map((tile) => tile.x))].sort((a, b) => a - b);
+    this.ys = [...new Set(rects.map((tile) => tile.y))].sort((a, b) => a - b);
+    this.wx = axisWeights(this.xs, grid.tileWidth, scale, mode);
+    this.wy = axisWeights(this.ys, grid.tileHeight, scale, mode);
+    this.topsFrom = new Array<number>(rects.length + 1);
+    this.topsFrom[rects.length] = this.height;
+    for (let i = rects.length - 1; i >= 0; i--) this.topsFrom[i] = Math.min(this.topsFrom[i + 1], Math.round(rects[i].y * scale));
+  }
+
+  /** The next tile in order; returns the bands of rows it finished, top to bottom. */
+  add(tile: Tile): Band[] {
+    if (tile.image.width !== this.tileW || tile.image.height !== this.tileH) {
+      throw new Error(
+        `tile at (${tile.x}, ${tile.y}) is ${tile.image.width}x${tile.image.height}, expected ${this.tileW}x${this.tileH} for x${this.grid.scale}`,
+      );
+    }
+    this.held.push(tile);
+    this.arrived++;
+    const ready = this.topsFrom[this.arrived];
+    const bands: Band[] = [];
+    for (; this.emitted < ready; this.emitted = Math.min(ready, this.emitted + BAND_ROWS)) {
+      bands.push(this.blend(this.emitted, Math.min(ready, this.emitted + BAND_ROWS)));
+    }
+    this.held = this.held.filter((held) => Math.round(held.y * this.grid.scale) + this.tileH > this.emitted);
+    return bands;
+  }
+
+  /** Output rows [from, to) blended from the tiles held, in their order. */
+  private blend(from: number, to: number): Band {
+    const { width, tileW, tileH } = this;
+    const scale = this.grid.scale;
+    const out = createImage(width, to - from);
+    const plane = width * (to - from);
+    const total = new Float32Array(plane);
+    const tilePlane = tileW * tileH;
+    for (const tile of this.held) {
+      const top = Math.round(tile.y * scale);
+      const left = Math.round(tile.x * scale);
+      const weightX = this.wx[this.xs.indexOf(tile.x)];
+      const weightY = this.wy[this.ys.indexOf(tile.y)];
+      const src = tile.image.data;
+      for (let y = Math.max(from, top); y < Math.min(to, top + tileH); y++) {
+        const wRow = weightY[y - top];
+        if (wRow === 0) continue;
+        const outRow = (y - from) * width + left;
+        const tileRow = (y - top) * tileW;
+        for (let x = 0; x < tileW; x++) {
+          const w = wRow * weightX[x];
+          if (w === 0) continue;
+          const o = outRow + x;
+          const t = tileRow + x;
+          total[o] += w;
+          out.data[o] += w * src[t];
+          out.data[plane + o] += w * src[tilePlane + t];
+          out.data[2 * plane + o] += w * src[2 * tilePlane + t];
+        }
+      }
+    }
+    for (let o = 0; o < plane; o++) {
+      const inv = total[o] > 0 ? 1 / total[o] : 0;
+      out.data[o] *= inv;
+      out.data[plane + o] *= inv;
+      out.data[2 * plane + o] *= inv;
+    }
+    return { top: from, image: out };
+  }
+}
+
+/** Copies a band of full-width rows into the image at its rows. */
+export function copyRows(band: Band, into: RgbImage): void {
+  const plane = into.width * into.height;
+  const bandPlane = band.image.width * band.image.height;
+  for (let c = 0; c < 3; c++) into.data.set(band.image.data.subarray(c * bandPlane, (c + 1) * bandPlane), c * plane + band.top * into.width);
 }

@@ -1,7 +1,8 @@
 // The plain-HTTP API for scripts (/api/v1/...): each route handler authenticates first (nothing is read or
 // written for a caller without a valid key or browser session), then calls the same tRPC procedures as the UI
 // through createCaller, and answers JSON errors with the procedure's HTTP status.
-import { readArtifactContent } from "../db/artifacts";
+import { readArtifact, readArtifactContent } from "../db/artifacts";
+import { artifactKeyOf, readDeepZoomTile } from "../storage/artifacts";
 import { authenticate } from "./auth";
 import { BodyTooLargeError, errorResponse, HttpError, json, maxUploadBytes, readBody, responseForError } from "./http";
 import { createCaller } from "./root";
@@ -129,6 +130,20 @@ export async function artifactDownload(api: Api, id: string): Promise<Response> 
       "content-type": imageType(artifact.format),
       "content-length": String(bytes.length),
       "content-disposition": `attachment; filename="${name}"`,
+      "x-content-type-options": "nosniff",
+      "cache-control": "private, max-age=31536000, immutable",
+    },
+  });
+}
+
+/** One tile of a large output's Deep Zoom pyramid (`artifacts.tiles` describes it), after `api` checked the caller. */
+export async function artifactTile(api: Api, id: string, level: string, tile: string): Promise<Response> {
+  await api.artifacts.get({ id }); // auth, 404 and validation as for every procedure
+  const bytes = await readDeepZoomTile(artifactKeyOf((await readArtifact(id)).file), level, tile);
+  return new Response(new Uint8Array(bytes), {
+    headers: {
+      "content-type": imageType(tile.slice(tile.lastIndexOf(".") + 1)),
+      "content-length": String(bytes.length),
       "x-content-type-options": "nosniff",
       "cache-control": "private, max-age=31536000, immutable",
     },

@@ -278,11 +278,13 @@ async function main(): Promise<void> {
     // Tile fan-out over tudsr worker processes (server/bench/fanout.ts): needs redis-server; --no-fanout skips it.
     let fanOut: FanOutResult | { skipped: string } = { skipped: "--no-fanout" };
     if (!process.argv.includes("--no-fanout")) fanOut = redisMissing() ? { skipped: redisMissing() as string } : (inChild("fanout") as FanOutResult);
+    // Peak memory of large outputs (server/bench/memory.ts): minutes, so only with --memory.
+    const largeOutputs = process.argv.includes("--memory") ? await (await import("./memory")).memoryBench(say) : { skipped: "no --memory" };
     // The shipped defaults against fp32 on ground truth (server/bench/defaults-quality.ts): minutes, so only with --quality.
     const defaultsQuality = process.argv.includes("--quality") ? await (await import("./defaults-quality")).defaultsQualityBench(say) : { skipped: "no --quality" };
     // A model's first run after set-up against a later one, auto tiles by predicted time (server/bench/first-run.ts): minutes, so only with --first-run.
     const firstRun = process.argv.includes("--first-run") ? await (await import("./first-run")).firstRunBench(say) : { skipped: "no --first-run" };
-    if (json) console.log(JSON.stringify({ settings: inference.settings, flopsPerInputPixel: flops, cases, speedups, seams, fanOut, defaultsQuality, firstRun }));
+    if (json) console.log(JSON.stringify({ settings: inference.settings, flopsPerInputPixel: flops, cases, speedups, seams, fanOut, largeOutputs, defaultsQuality, firstRun }));
     else if ("skipped" in fanOut) console.log(`fan-out: skipped (${fanOut.skipped})`);
     else {
       console.log(

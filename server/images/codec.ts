@@ -165,15 +165,20 @@ export async function decodeImage(
 
 /** Rounds and clamps to interleaved 8-bit RGB. */
 export function toRgb8(image: RgbImage): Buffer {
+  const out = Buffer.allocUnsafe(image.width * image.height * 3);
+  writeRgb8(image, out, 0);
+  return out;
+}
+
+/** Rounds and clamps an image (or a band of full-width rows) into interleaved 8-bit RGB at a byte offset of `out`. */
+export function writeRgb8(image: RgbImage, out: Buffer, offset: number): void {
   const plane = image.width * image.height;
-  const out = Buffer.allocUnsafe(plane * 3);
   const d = image.data;
-  for (let i = 0, p = 0; i < plane; i++, p += 3) {
+  for (let i = 0, p = offset; i < plane; i++, p += 3) {
     out[p] = clamp8(d[i]);
     out[p + 1] = clamp8(d[plane + i]);
     out[p + 2] = clamp8(d[2 * plane + i]);
   }
-  return out;
 }
 
 function clamp8(v: number): number {
@@ -186,8 +191,13 @@ export interface EncodeOptions {
   quality?: number; // jpeg/webp, 1..100
 }
 
-export async function encodeImage(image: RgbImage, options: EncodeOptions): Promise<Buffer> {
-  const pipeline = sharp(toRgb8(image), { raw: { width: image.width, height: image.height, channels: 3 } });
+export function encodeImage(image: RgbImage, options: EncodeOptions): Promise<Buffer> {
+  return encodeRgb8(toRgb8(image), image.width, image.height, options);
+}
+
+/** Encodes interleaved 8-bit RGB pixels (toRgb8 / writeRgb8): the one place an output's file format is made. */
+export async function encodeRgb8(rgb: Buffer, width: number, height: number, options: EncodeOptions): Promise<Buffer> {
+  const pipeline = sharp(rgb, { raw: { width, height, channels: 3 } });
   switch (options.format) {
     case "png":
       return pipeline.png({ compressionLevel: 6 }).toBuffer();

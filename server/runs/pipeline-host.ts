@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { MetricRecord, RepeatedTiles, RunHost, SaveOptions } from "../../nodes/graph/host";
 import type { RgbImage } from "../../nodes/image/types";
-import { decodeImage, DEFAULT_MAX_PIXELS, encodeImage } from "../images/codec";
+import { bandsOf, type RowSavingHost } from "../../nodes/graph/stream";
+import { decodeImage, DEFAULT_MAX_PIXELS, encodeImage, encodeRgb8, writeRgb8 } from "../images/codec";
 import type { InferenceService } from "../inference/inference-service";
 import { MachineModelHost } from "./model-host";
 
@@ -24,7 +25,7 @@ export interface EncodedOutput {
  * The RunHost of one run: reads its inputs, encodes its outputs into memory (nothing touches the output
  * files until the whole run has succeeded), collects its metrics.
  */
-export class PipelineHost extends MachineModelHost implements RunHost {
+export class PipelineHost extends MachineModelHost implements RunHost, RowSavingHost {
   readonly outputs = new Map<string, EncodedOutput>();
   readonly metrics: MetricRecord[] = [];
   private readonly bytes = new Map<string, Promise<Buffer>>();
@@ -91,6 +92,18 @@ export class PipelineHost extends MachineModelHost implements RunHost {
   async saveOutput(name: string, image: RgbImage, options: SaveOptions): Promise<void> {
     if (this.outputs.has(name)) throw new Error(`two save-image nodes write the output "${name}"`);
     const bytes = await encodeImage(image, options);
+    this.outputs.set(name, { name, format: options.format, width: image.width, height: image.height, bytes });
+  }
+
+  /**
+   * Encodes an image as its bands of rows come (a stitch hands them on as its tiles finish): only 8-bit pixels
+   * are gathered, a quarter of the float image, and the file is what saveOutput makes of the same pixels.
+   */
+  async saveOutputRows(name: string, image: RgbImage, options: SaveOptions): Promise<void> {
+    if (this.outputs.has(name)) throw new Error(`two save-image nodes write the output "${name}"`);
+    const rgb = Buffer.allocUnsafe(image.width * image.height * 3);
+    for await (const band of bandsOf(image)) writeRgb8(band.image, rgb, band.top * image.width * 3);
+    const bytes = await encodeRgb8(rgb, image.width, image.height, options);
     this.outputs.set(name, { name, format: options.format, width: image.width, height: image.height, bytes });
   }
 

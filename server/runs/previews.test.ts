@@ -9,13 +9,15 @@ import sharp from "sharp";
 import { FakeHost, nearestUpscale } from "../../fixtures/fake-host";
 import { loadPhoto, photoPath } from "../../fixtures/photos";
 import { runGraph } from "../../fixtures/run-graph";
+import type { OutputValues } from "../../nodes/graph/define-node";
 import type { Graph } from "../../nodes/graph/schema";
+import { isStreamed } from "../../nodes/graph/stream";
 import { cutTiles } from "../../nodes/image/tiling";
 import { nodeRegistry } from "../../nodes/index";
 import { findTemplate } from "../../nodes/templates/index";
 import { modelsDir } from "../models/manifest";
 import { ExecutorNodeCache, executorNodeCache, nodeCacheBytes } from "./node-cache";
-import { encodePreview, type NodePreview, RunPreviews, samplePreview } from "./previews";
+import { encodePreview, type NodePreview, type PreviewPixels, RunPreviews, samplePreview } from "./previews";
 
 async function decode(dataUrl: string) {
   const match = /^data:image\/webp;base64,([A-Za-z0-9+/=]+)$/.exec(dataUrl);
@@ -97,6 +99,45 @@ test("one preview per node per run: top-level nodes as they finish, a loop body'
 
 const scratch = await mkdtemp(path.join(tmpdir(), "tudsr-node-cache-"));
 after(() => rm(scratch, { recursive: true, force: true }));
+
+test("a streamed run's previews are sampled from the parts as they pass, the same pictures as whole values give", async () => {
+  const photo = await loadPhoto("coffee.png", { left: 0, top: 0, width: 300, height: 200 });
+  const graph: Graph = structuredClone(findTemplate("x4-chunked")!.graph);
+  for (const node of graph.nodes) if (node.type === "generate") node.params.model = "nearest-x2";
+  for (const node of graph.nodes) if (node.type === "chunk") Object.assign(node.params, { tileSize: 64, overlap: 8 });
+  const previewsOf = async (wholeValues: boolean) => {
+    const published = new Map<string, PreviewPixels>();
+    const previews = new RunPreviews(graph, () => {});
+    // The pixels before their WebP encode: compared exactly, not through a lossy codec.
+    const sampled = (nodeId: string, pixels: PreviewPixels) => published.set(nodeId, pixels);
+    const listener = (nodeId: string, outputs: OutputValues, iteration?: number) => {
+      previews.onOutputs(nodeId, outputs, iteration);
+      if (!isStreamed(Object.values(outputs)[0])) {
+        const pixels = samplePreview(outputs);
+        if (pixels) sampled(nodeId, pixels);
+      }
+    };
+    const spy = previews as unknown as { settle: (nodeId: string, pixels: PreviewPixels | undefined, iteration?: number) => void };
+    const settle = spy.settle.bind(previews);
+    spy.settle = (nodeId, pixels, iteration) => {
+      if (pixels) sampled(nodeId, pixels);
+      settle(nodeId, pixels, iteration);
+    };
+    await runGraph(graph, { registry: nodeRegistry, host: new FakeHost({ inputs: { input: photo } }), onOutputs: listener, wholeValues });
+    await previews.flush();
+    return published;
+  };
+  const streamed = await previewsOf(false);
+  const whole = await previewsOf(true);
+  assert.deepEqual([...streamed.keys()].sort(), ["chunk", "generate", "load", "stitch"]);
+  for (const [nodeId, pixels] of whole) {
+    const other = streamed.get(nodeId)!;
+    assert.deepEqual([other.port, other.width, other.height, other.previewWidth, other.previewHeight], [pixels.port, pixels.width, pixels.height, pixels.previewWidth, pixels.previewHeight], nodeId);
+    // The same samples, summed in another order: at most one level apart.
+    const worst = other.rgb.reduce((most, value, i) => Math.max(most, Math.abs(value - pixels.rgb[i])), 0);
+    assert.ok(worst <= 1, `${nodeId}: ${worst}`);
+  }
+});
 
 test("the executor's node cache: sized by TUDSR_NODE_CACHE_MB, emptied when the models change", async () => {
   const saved = process.env.TUDSR_NODE_CACHE_MB;

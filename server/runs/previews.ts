@@ -2,9 +2,13 @@
 // URL), published as a `node-preview` run event. The engine tells each node's outputs (EngineOptions.onOutputs);
 // here they are sampled down at once to a few kilobytes of RGB (cost bounded by the thumbnail, not the output:
 // at most 3x3 samples per thumbnail pixel), so no full-size value is held after the engine has let it go, and
-// the WebP encode runs later in sharp's thread pool, one at a time, while the run goes on.
+// the WebP encode runs later in sharp's thread pool, one at a time, while the run goes on. A value handed on
+// part by part (tiles as they finish, bands of rows: nodes/graph/stream.ts) is sampled as its parts pass, so
+// its preview never needs it whole; it is published once its last part has come.
 import sharp from "sharp";
 import type { OutputValues } from "../../nodes/graph/define-node";
+import { isStreamed, tileRects, watchParts } from "../../nodes/graph/stream";
+import type { Band } from "../../nodes/image/tiling";
 import type { Tile, TileSet } from "../../nodes/graph/values";
 import { isTileSet, type PortValue } from "../../nodes/graph/values";
 import type { RgbImage } from "../../nodes/image/types";
@@ -86,6 +90,107 @@ function sampleTiles(port: string, set: TileSet, maxSide: number): PreviewPixels
     rowTops[tile.row] = Math.min(rowTops[tile.row], placed.top);
   }
   return sampleMosaic(port, width, height, grid, colLefts, rowTops, maxSide);
+}
+
+/**
+ * A thumbnail sampled from a streamed value's parts as they come: the same sample points as sampleMosaic
+ * (each read from the part that holds it: the band covering its row; the tile of the last column / row started
+ * at or before it), summed per thumbnail pixel until the last part.
+ */
+class PartSampler {
+  readonly previewWidth: number;
+  readonly previewHeight: number;
+  private readonly xs: AxisSamples;
+  private readonly ys: AxisSamples;
+  private readonly sums: Float64Array;
+  private readonly counts: Uint16Array;
+
+  constructor(
+    private readonly port: string,
+    private readonly width: number,
+    private readonly height: number,
+    maxSide: number,
+    colLefts: number[] = [0],
+    rowTops: number[] = [0],
+  ) {
+    const shrink = Math.min(1, maxSide / Math.max(width, height));
+    this.previewWidth = Math.max(1, Math.round(width * shrink));
+    this.previewHeight = Math.max(1, Math.round(height * shrink));
+    this.xs = axisSamples(width, this.previewWidth, colLefts);
+    this.ys = axisSamples(height, this.previewHeight, rowTops);
+    this.sums = new Float64Array(this.previewWidth * this.previewHeight * 3);
+    this.counts = new Uint16Array(this.previewWidth * this.previewHeight);
+  }
+
+  /** Full-width rows from `band.top`. */
+  readonly band = (band: Band): void => {
+    const { ys } = this;
+    const bottom = band.top + band.image.height;
+    for (let iy = 0; iy < ys.coordinates.length; iy++) {
+      const y = ys.coordinates[iy];
+      if (y >= band.top && y < bottom) this.sampleRow(iy, { left: 0, top: band.top, image: band.image }, -1);
+    }
+  };
+
+  /** A tile of the grid, at its own scale (as sampleTiles places it). */
+  readonly tile = (tile: Tile): void => {
+    const placed = {
+      left: Math.round(tile.x * (tile.image.width / tile.width)),
+      top: Math.round(tile.y * (tile.image.height / tile.height)),
+      image: tile.image,
+    };
+    for (let iy = 0; iy < this.ys.cells.length; iy++) if (this.ys.cells[iy] === tile.row) this.sampleRow(iy, placed, tile.col);
+  };
+
+  /** The sample points of one sample row read from `placed` (those of grid column `col`; -1: all). */
+  private sampleRow(iy: number, placed: Placed, col: number): void {
+    const { xs, sums, counts } = this;
+    const image = placed.image;
+    const plane = image.width * image.height;
+    const localY = Math.min(image.height - 1, Math.max(0, this.ys.coordinates[iy] - placed.top));
+    const rowOut = Math.floor(iy / this.ys.count) * this.previewWidth;
+    for (let ix = 0; ix < xs.coordinates.length; ix++) {
+      if (col >= 0 && xs.cells[ix] !== col) continue;
+      const localX = Math.min(image.width - 1, Math.max(0, xs.coordinates[ix] - placed.left));
+      const at = localY * image.width + localX;
+      const out = rowOut + Math.floor(ix / xs.count);
+      sums[out * 3] += image.data[at];
+      sums[out * 3 + 1] += image.data[plane + at];
+      sums[out * 3 + 2] += image.data[2 * plane + at];
+      counts[out]++;
+    }
+  }
+
+  pixels(): PreviewPixels {
+    const rgb = Buffer.alloc(this.previewWidth * this.previewHeight * 3);
+    for (let i = 0; i < this.counts.length; i++) {
+      const count = this.counts[i];
+      if (count === 0) continue;
+      for (let c = 0; c < 3; c++) rgb[i * 3 + c] = toByte(this.sums[i * 3 + c] / count);
+    }
+    const { port, width, height, previewWidth, previewHeight } = this;
+    return { port, width, height, previewWidth, previewHeight, rgb };
+  }
+}
+
+/** A sampler for a streamed image or tile set (its size and tile places are known before its parts). */
+function partSampler(port: string, value: PortValue, maxSide: number): PartSampler | undefined {
+  if (typeof value === "number") return undefined;
+  if (!isTileSet(value)) return value.width > 0 && value.height > 0 ? new PartSampler(port, value.width, value.height, maxSide) : undefined;
+  const { grid } = value;
+  const width = Math.round(grid.sourceWidth * grid.scale);
+  const height = Math.round(grid.sourceHeight * grid.scale);
+  const rects = tileRects(value);
+  if (!rects.length || width < 1 || height < 1) return undefined;
+  const cols = Math.max(...rects.map((rect) => rect.col)) + 1;
+  const rows = Math.max(...rects.map((rect) => rect.row)) + 1;
+  const colLefts = new Array<number>(cols).fill(Infinity);
+  const rowTops = new Array<number>(rows).fill(Infinity);
+  for (const rect of rects) {
+    colLefts[rect.col] = Math.min(colLefts[rect.col], Math.round(rect.x * grid.scale));
+    rowTops[rect.row] = Math.min(rowTops[rect.row], Math.round(rect.y * grid.scale));
+  }
+  return new PartSampler(port, width, height, maxSide, colLefts, rowTops);
 }
 
 /**
@@ -201,10 +306,8 @@ export class RunPreviews {
   /** For EngineOptions.onOutputs: never throws (a preview must not fail a run). */
   readonly onOutputs = (nodeId: string, outputs: OutputValues, iteration?: number): void => {
     try {
-      const pixels = this.published.has(nodeId) ? undefined : samplePreview(outputs, this.maxSide);
       const topLevel = this.parents.get(nodeId) === undefined;
-      if (pixels && topLevel && iteration === undefined) this.enqueue(nodeId, pixels);
-      else if (pixels) this.pending.set(nodeId, pixels);
+      if (!this.published.has(nodeId) && !this.watch(nodeId, outputs, iteration)) this.settle(nodeId, samplePreview(outputs, this.maxSide), iteration);
       if (topLevel) {
         for (const [inner, latest] of this.pending) if (this.topLevelOf(inner) === nodeId) this.enqueue(inner, latest);
       }
@@ -212,6 +315,38 @@ export class RunPreviews {
       this.report(error);
     }
   };
+
+  private settle(nodeId: string, pixels: PreviewPixels | undefined, iteration: number | undefined): void {
+    if (pixels && this.parents.get(nodeId) === undefined && iteration === undefined) this.enqueue(nodeId, pixels);
+    else if (pixels) this.pending.set(nodeId, pixels);
+  }
+
+  /**
+   * Where the node's first image or tiles output comes streamed: samples its parts as they pass, its preview
+   * settled once the last has come (true); false where it is a plain value.
+   */
+  private watch(nodeId: string, outputs: OutputValues, iteration: number | undefined): boolean {
+    const port = Object.keys(outputs).find((name) => typeof outputs[name] === "object");
+    if (port === undefined || !isStreamed(outputs[port])) return false;
+    const sampler = partSampler(port, outputs[port], this.maxSide);
+    if (!sampler) return true;
+    let broken = false;
+    const guard =
+      <P>(sample: (part: P) => void) =>
+      (part: P) => {
+        if (broken) return;
+        try {
+          sample(part);
+        } catch (error) {
+          broken = true; // a preview must not fail a run: this one is left out
+          this.report(error);
+        }
+      };
+    watchParts(outputs[port], { tile: guard(sampler.tile), band: guard(sampler.band) }, () => {
+      if (!broken && !this.published.has(nodeId)) this.settle(nodeId, sampler.pixels(), iteration);
+    });
+    return true;
+  }
 
   /** Publishes what is still pending and waits for every preview of the run to be published. */
   async flush(): Promise<void> {

@@ -2,13 +2,16 @@
 // client's name), run outputs under runs/<run id>/<output name>.<ext> (runs/<run id>/<attempt>/... on the
 // distributed queue, so a stale worker never touches another attempt's files). The bytes live in the artifact
 // store (./store.ts: the data folder by default, or S3-compatible storage); the rows in server/db/artifacts.ts;
-// this module checks uploads and owns the files.
+// this module checks uploads and owns the files. An output of DEEP_ZOOM_MIN_PIXELS or more also gets a Deep Zoom
+// pyramid beside its file (<name>.dzi, <name>_files/<level>/<col>_<row>.<ext>), which the run page's viewer
+// reads by tiles; the file itself stays the download.
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { decodeImage, DEFAULT_MAX_PIXELS, ImageDecodeError, readImageHeader } from "../images/codec";
-import { BadInputError } from "../platform/errors";
+import { DEEP_ZOOM_MIN_PIXELS, type DeepZoomInfo, parseDzi, type TileFormat, writeDeepZoom } from "../images/deep-zoom";
+import { BadInputError, NotFoundError } from "../platform/errors";
 import { dataDir } from "../platform/paths";
-import { artifactStore } from "./store";
+import { ArtifactMissingError, artifactStore } from "./store";
 
 export interface UploadLimits {
   /** Largest accepted width x height, checked from the header before decoding. */
@@ -151,8 +154,65 @@ export async function writeOutputFile(
   const relative = `artifacts/runs/${runId}/${output.name}.${extensionOf(output.format) ?? output.format}`;
   const key = attempt === undefined ? relative : `artifacts/runs/${runId}/${attempt}/${path.posix.basename(relative)}`;
   await artifactStore().put(key, output.bytes);
+  if (output.width * output.height >= DEEP_ZOOM_MIN_PIXELS) await storeDeepZoom(key, output);
   const { name, format, width, height, bytes } = output;
   return { name, path: key, format, width, height, sizeBytes: bytes.length, sha256: sha256Hex(bytes) };
+}
+
+/** Where an output's pyramid goes: its key without the extension, + ".dzi" / "_files/...". */
+function deepZoomBase(key: string): string {
+  return key.replace(/\.[^./]*$/, "");
+}
+
+/**
+ * Writes an output's pyramid beside it, the descriptor last (a pyramid without one is never shown). A failure
+ * is only logged: the output is stored, and the viewer shows the whole file instead.
+ */
+async function storeDeepZoom(key: string, output: { format: string; bytes: Buffer }): Promise<void> {
+  const format: TileFormat = output.format === "jpeg" || output.format === "webp" ? output.format : "png";
+  const base = deepZoomBase(key);
+  const store = artifactStore();
+  try {
+    const files = await writeDeepZoom(output.bytes, format);
+    try {
+      // A few at a time: an 8192 x 8192 output has about 1,400 tiles.
+      const queue = [...files.tiles];
+      const worker = async () => {
+        for (let tile = queue.shift(); tile !== undefined; tile = queue.shift()) {
+          await store.put(`${base}_files/${tile.slice("image_files/".length)}`, await files.read(tile));
+        }
+      };
+      await Promise.all(Array.from({ length: 8 }, worker));
+      await store.put(`${base}.dzi`, files.dzi.bytes);
+    } finally {
+      await files.remove();
+    }
+  } catch (error) {
+    console.warn(`no tiled view of ${key}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** The key of an artifact file (artifactFile's inverse). */
+export function artifactKeyOf(file: string): string {
+  return path.relative(dataDir(), file).split(path.sep).join("/");
+}
+
+/** An output's pyramid (see writeOutputFile), or null where it has none (a small or older output). */
+export async function readDeepZoom(key: string): Promise<DeepZoomInfo | null> {
+  const dzi = `${deepZoomBase(key)}.dzi`;
+  const store = artifactStore();
+  if (!(await store.has(dzi))) return null;
+  return parseDzi((await store.get(dzi)).toString("utf8"));
+}
+
+/** One tile of an output's pyramid: `tile` is "<col>_<row>.<ext>"; BadInputError for any other name. */
+export async function readDeepZoomTile(key: string, level: string, tile: string): Promise<Buffer> {
+  if (!/^\d{1,2}$/.test(level) || !/^\d{1,5}_\d{1,5}\.(png|jpeg|webp)$/.test(tile)) throw new BadInputError(`no tile "${level}/${tile}"`);
+  return artifactStore()
+    .get(`${deepZoomBase(key)}_files/${Number(level)}/${tile}`)
+    .catch((error: unknown) => {
+      throw error instanceof ArtifactMissingError ? new NotFoundError("tile", `${level}/${tile}`) : error;
+    });
 }
 
 /** The output name an output file was stored under. */

@@ -20,6 +20,7 @@ import { applyNodeEvent, type LiveNodes, LiveProgress } from "./live-progress";
 import styles from "./run.module.css";
 import { StampPanel } from "./stamp-panel";
 import { RunTileMaps } from "./tile-maps";
+import { TiledImageViewer } from "./tiled-viewer";
 import { TimingsTable } from "./timings-table";
 
 export function RunView({ id }: { id: string }) {
@@ -194,6 +195,9 @@ function RunAlerts({ run }: { run: RunDetail }) {
   return null;
 }
 
+/** Outputs this large have a Deep Zoom pyramid beside their file (server/images/deep-zoom.ts). */
+const DEEP_ZOOM_MIN_PIXELS = 4096 * 4096;
+
 function Outputs({ run }: { run: RunDetail }) {
   const outputs = mainFirst(run.outputs);
   const [picked, setPicked] = useState(outputs[0].id);
@@ -203,6 +207,14 @@ function Outputs({ run }: { run: RunDetail }) {
   const url = `/api/v1/artifacts/${output.id}`;
   const sameSize = input && input.width === output.width && input.height === output.height;
   const beforeLabel = input ? `input ${input.width} × ${input.height}${sameSize ? "" : ", enlarged by the browser"}` : "input";
+  // A large output is shown by tiles where the server made its pyramid (older runs have none: the whole file).
+  const large = output.width * output.height >= DEEP_ZOOM_MIN_PIXELS;
+  const tiles = useQuery(useTRPC().artifacts.tiles.queryOptions(large ? { id: output.id } : skipToken));
+  const download = (
+    <a className="button small" href={url} download data-testid="download-output">
+      Download {output.format.toUpperCase()} · {formatBytes(output.sizeBytes)}
+    </a>
+  );
   return (
     <section>
       <div className="row">
@@ -217,21 +229,23 @@ function Outputs({ run }: { run: RunDetail }) {
           </div>
         )}
       </div>
-      <ImageViewer
-        key={output.id}
-        className={styles.viewer}
-        src={url}
-        width={output.width}
-        height={output.height}
-        alt={`output "${output.name ?? output.id}"`}
-        afterLabel={`output ${output.width} × ${output.height}`}
-        before={inputId ? { src: `/api/v1/artifacts/${inputId}`, label: beforeLabel } : undefined}
-        actions={
-          <a className="button small" href={url} download data-testid="download-output">
-            Download {output.format.toUpperCase()} · {formatBytes(output.sizeBytes)}
-          </a>
-        }
-      />
+      {large && tiles.isPending ? (
+        <div className={`${styles.viewer} muted`}>Loading {output.width} × {output.height} output…</div>
+      ) : large && tiles.data ? (
+        <TiledImageViewer key={output.id} className={styles.viewer} image={tiles.data} alt={`output "${output.name ?? output.id}"`} actions={download} />
+      ) : (
+        <ImageViewer
+          key={output.id}
+          className={styles.viewer}
+          src={url}
+          width={output.width}
+          height={output.height}
+          alt={`output "${output.name ?? output.id}"`}
+          afterLabel={`output ${output.width} × ${output.height}`}
+          before={inputId ? { src: `/api/v1/artifacts/${inputId}`, label: beforeLabel } : undefined}
+          actions={download}
+        />
+      )}
     </section>
   );
 }

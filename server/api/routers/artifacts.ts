@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { getArtifact, storeUpload } from "../../db/artifacts";
+import { getArtifact, readArtifact, storeUpload } from "../../db/artifacts";
+import { artifactKeyOf, readDeepZoom } from "../../storage/artifacts";
 import { BadInputError } from "../../platform/errors";
 import { idInput } from "../graph-input";
 import { apiProcedure, createTRPCRouter } from "../trpc";
@@ -30,5 +31,15 @@ export const artifactsRouter = createTRPCRouter({
   get: apiProcedure.input(z.object({ id: idInput })).query(async ({ input }) => {
     const artifact = await getArtifact(input.id);
     return { ...artifact, url: artifactUrl(artifact.id) };
+  }),
+
+  /**
+   * A large output's Deep Zoom pyramid (made when it was stored: 4096 x 4096 pixels or more), or null: its
+   * tiles are at `${url}/<level>/<col>_<row>.<format>` (level 0 is one pixel, the last the full size).
+   */
+  tiles: apiProcedure.input(z.object({ id: idInput })).query(async ({ input }) => {
+    const { artifact, file } = await readArtifact(input.id);
+    const info = artifact.kind === "output" ? await readDeepZoom(artifactKeyOf(file)) : null;
+    return info && { ...info, url: `${artifactUrl(artifact.id)}/tiles` };
   }),
 });
