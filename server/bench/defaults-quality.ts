@@ -1,7 +1,7 @@
 // What the shipped defaults (precision auto, auto tiles) cost or gain against fp32 on photos no decision saw:
 // per built-in pipeline, mean Y-PSNR against ground truth and wall time, shipped vs fp32 (auto tiles) vs fp32 in
-// 128 px tiles, side by side in one run. Ground truth: retina.jpg (in no calibration, gate or judgement) and a
-// corner of hubble_deep_field.jpg the int8 judgement's crops do not reach; each shrunk bicubic by the scale.
+// 128 px tiles, side by side in one run. Ground truth: the centre of retina.jpg and a corner of
+// hubble_deep_field.jpg, which no calibration, gate or judgement crop reaches; each shrunk bicubic by the scale.
 import sharp from "sharp";
 import { photoPath } from "../../fixtures/photos";
 import { psnrY } from "../../nodes/image/metrics";

@@ -97,7 +97,7 @@ function cpuHasInt8DotProduct(): boolean {
 
 /** The quantizer and gates as this CPU runs them: a variant judged by older gates or for 7-bit CPUs is made again. */
 export function quantizerId(): string {
-  return `${QUANTIZER_VERSION} gates/2${cpuHasInt8DotProduct() ? "" : "/7-bit"}`;
+  return `${QUANTIZER_VERSION} gates/3${cpuHasInt8DotProduct() ? "" : "/7-bit"}`;
 }
 
 /** The models an int8 model's output may feed: those after it in a built-in template, and itself (a stage repeated). */
