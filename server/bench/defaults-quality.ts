@@ -5,12 +5,12 @@
 import sharp from "sharp";
 import { photoPath } from "../../fixtures/photos";
 import { psnrY } from "../../nodes/image/metrics";
-import type { RgbImage } from "../../nodes/image/types";
 import type { ModelChoice } from "../../nodes/generate";
 import type { ParamOverride } from "../../nodes/graph/overrides";
 import { decisionOf } from "../../nodes/graph/prepared-graph";
 import type { Graph } from "../../nodes/graph/schema";
 import { findTemplate } from "../../nodes/templates/index";
+import { decodeImage } from "../images/codec";
 import { InferenceService } from "../inference/inference-service";
 import { prepareRun } from "../runs/prepare";
 import { runPipeline } from "../runs/run-pipeline";
@@ -50,14 +50,6 @@ function overrides(graph: Graph, variant: VariantName): ParamOverride[] {
   });
 }
 
-async function rgb(bytes: Buffer): Promise<RgbImage> {
-  const { data, info } = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const plane = info.width * info.height;
-  const out = new Float32Array(3 * plane);
-  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) out[c * plane + i] = data[i * 3 + c] / 255;
-  return { width: info.width, height: info.height, data: out };
-}
-
 export async function defaultsQualityBench(say: (line: string) => void): Promise<DefaultsQualityRow[]> {
   const inference = new InferenceService();
   const rows: DefaultsQualityRow[] = [];
@@ -67,7 +59,7 @@ export async function defaultsQualityBench(say: (line: string) => void): Promise
       TRUTHS.map(async ({ photo, ...region }) => {
         const truth = await sharp(photoPath(photo)).extract(region).removeAlpha().png().toBuffer();
         const low = await sharp(truth).resize(region.width / scale, region.height / scale, { kernel: "cubic" }).png().toBuffer();
-        return { truth: await rgb(truth), low };
+        return { truth: (await decodeImage(truth)).image, low };
       }),
     );
     for (const variant of VARIANTS) {
@@ -79,7 +71,7 @@ export async function defaultsQualityBench(say: (line: string) => void): Promise
         const started = performance.now();
         const result = await runPipeline(graph, { inference, inputs: { input: low }, overrides: overrides(graph, variant) });
         ms += performance.now() - started;
-        sum += psnrY(truth, await rgb(result.outputs[0].bytes), scale);
+        sum += psnrY(truth, (await decodeImage(result.outputs[0].bytes)).image, scale);
       }
       const prepared = await prepareRun(graph, { inference, overrides: overrides(graph, variant) });
       const precisions = prepared.graph.nodes
